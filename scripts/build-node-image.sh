@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the node base image from Debian packages only (no container registry is
+# reachable here): debootstrap a Debian 12 rootfs with systemd as PID 1 and
+# python3 for Ansible, then `podman import` it.
+#
+# Cache: the image is tagged with a hash of this recipe, and also saved as an
+# archive under $ATELIER_CACHE/images/. It is rebuilt only when both are missing
+# or the recipe changed. The moving tag $ATELIER_NODE_IMAGE names the current one.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+PACKAGES=python3,python3-apt,sudo,systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,ca-certificates
+IMAGE=${ATELIER_NODE_IMAGE:-localhost/kube-atelier-node:debian12}
+
+recipe_hash=$( { cat "$0"; echo "$MIRROR $SUITE $PACKAGES"; } | sha256sum | cut -c1-12)
+versioned="${IMAGE}-${recipe_hash}"
+archive="$ATELIER_CACHE/images/$(basename "${IMAGE//:/-}")-${recipe_hash}.tar"
+
+if podman image exists "$versioned"; then
+  log "node image cached: $versioned"
+elif [ -f "$archive" ]; then
+  log "node image from cache archive $archive"
+  podman load -q -i "$archive" >/dev/null
+else
+  t0=$SECONDS
+  work=$(mktemp -d "${TMPDIR:-/tmp}/atelier-rootfs.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  log "debootstrap $SUITE ($MIRROR) -> $versioned"
+  if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/rootfs" "$MIRROR" \
+      >"$work/debootstrap.log" 2>&1; then
+    tail -n 40 "$work/debootstrap.log" >&2
+    die "debootstrap failed"
+  fi
+  root=$work/rootfs
+  cat >"$root/etc/apt/sources.list" <<SRC
+deb $MIRROR $SUITE main
+deb $MIRROR $SUITE-updates main
+deb ${MIRROR%/debian}/debian-security $SUITE-security main
+SRC
+  chroot "$root" /bin/sh -c 'apt-get clean; rm -rf /var/lib/apt/lists/*'
+  # Each container must get its own machine-id from systemd at first boot.
+  : >"$root/etc/machine-id"
+  rm -f "$root/var/lib/dbus/machine-id"
+  # Ansible's apt cache_valid_time reads the mtime of the lists folder: make it
+  # look stale so the first `update_cache` really fetches the lists.
+  touch -d '2000-01-01' "$root/var/lib/apt/lists"
+  tar --numeric-owner -C "$root" -c . \
+    | podman import -q --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
+      --change "LABEL io.kube-atelier.recipe=$recipe_hash" - "$versioned" >/dev/null
+  mkdir -p "$(dirname "$archive")"
+  podman save -q -o "$archive.tmp" "$versioned" && mv "$archive.tmp" "$archive"
+  log "node image built in $((SECONDS - t0))s"
+fi
+podman tag "$versioned" "$IMAGE"
+echo "$IMAGE"
