@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: ansible-playbook playbooks/site.yml on a cohort inventory.
+#   scripts/run.sh                         the local sandbox (inventories/sandbox)
+#   scripts/run.sh inventories/<cohort> [ansible-playbook options...]
+# Installs what it needs first (venv; for the sandbox, podman and its nodes).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$ATELIER_ROOT"
+
+inventory=inventories/sandbox
+if (($#)) && [[ $1 != -* ]]; then inventory=$1; shift; fi
+[ -e "$inventory" ] || die "no inventory at '$inventory' (try inventories/sandbox or copy inventories/example)"
+
+scripts/setup.sh
+activate_venv
+if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
+  scripts/podman-setup.sh >/dev/null
+  scripts/sandbox-nodes.sh up
+fi
+ansible-playbook -i "$inventory" playbooks/site.yml "$@"

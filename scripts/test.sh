@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite: setup, lint gates, unit tests, molecule scenarios.
+#   scripts/test.sh           everything (what CI runs)
+#   scripts/test.sh --fast    lint + unit tests only (the inner loop, ~1 min)
+#   scripts/test.sh --scenario node_base   lint + unit + one molecule scenario
+# Prints the time each stage took; exits non-zero on the first failing stage.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$ATELIER_ROOT"
+
+fast=false
+scenarios=()
+while (($#)); do
+  case $1 in
+    --fast) fast=true ;;
+    --scenario) scenarios+=("$2"); shift ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+trap 'stage_report' EXIT
+
+stage "setup: venv"
+scripts/setup.sh
+activate_venv
+
+stage "lint: yamllint"
+yamllint --strict .
+
+stage "lint: ruff"
+ruff check .
+ruff format --check .
+
+stage "lint: shellcheck"
+apt_install shellcheck
+mapfile -t shell_scripts < <(find scripts .ci -type f \( -name "*.sh" -o -path .ci/run \) | sort)
+shellcheck -x "${shell_scripts[@]}"
+
+stage "lint: ansible-lint"
+ansible-lint --offline --profile production -q
+
+stage "lint: syntax-check"
+for playbook in playbooks/*.yml; do
+  ansible-playbook --syntax-check -i inventories/sandbox "$playbook" >/dev/null
+done
+
+stage "lint: ansible-test sanity"
+scripts/sanity.sh
+
+stage "unit: pytest"
+pytest -q -m "not podman"
+
+if ! $fast; then
+  stage "setup: podman + node image"
+  scripts/podman-setup.sh >/dev/null
+  ((${#scenarios[@]})) || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | cut -d/ -f2 | sort)
+  for scenario in "${scenarios[@]}"; do
+    stage "molecule: $scenario"
+    molecule test -s "$scenario"
+  done
+  stage "integration: pytest (podman)"
+  pytest -q -m podman
+fi

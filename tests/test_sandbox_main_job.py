@@ -1,0 +1,62 @@
+"""The README's main job on the local sandbox: scripts/run.sh brings up three
+podman nodes (a stand-in for cloud servers: real systemd, apt and networking,
+the host's kernel) and runs playbooks/site.yml on them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from conftest import ROOT, run
+
+pytestmark = pytest.mark.podman
+NODES = ["sandbox-c01-n1", "sandbox-c01-n2", "sandbox-c01-n3"]
+ADDRESS_FORMAT = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+
+
+@pytest.fixture(scope="module")
+def main_job():
+    result = run(["scripts/run.sh"], timeout=1800)
+    yield result
+    subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "down"], check=False)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP counters per host."""
+    counters = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
+        counters[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
+    return counters
+
+
+def test_main_job_succeeds_on_every_node(main_job):
+    assert main_job.returncode == 0, main_job.stdout[-3000:] + main_job.stderr[-3000:]
+    counters = recap(main_job.stdout)
+    assert sorted(counters) == NODES
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counters.values())
+
+
+def test_main_job_says_what_it_could_not_apply(main_job):
+    assert "Not applied in this container" in main_job.stdout
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_every_node_resolves_the_whole_cluster(main_job, node):
+    addresses = {}
+    for peer in NODES:
+        address = subprocess.run(
+            ["podman", "inspect", "-f", ADDRESS_FORMAT, peer],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        addresses[peer] = address
+    for peer, address in addresses.items():
+        resolved = subprocess.run(
+            ["podman", "exec", node, "getent", "-s", "files", "hosts", peer],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert resolved[0] == address, f"{node} resolves {peer} to {resolved}, expected {address}"
