@@ -1,0 +1,160 @@
+"""Convergence logic of server_fleet against FakeCloud, an in-memory STAND-IN
+for openstacksdk's Connection (compute, image, network proxies). It checks the
+decisions (retry, recreate, dedupe, report); the same code runs against the
+real OpenStack APIs of the sandbox cloud in tests/test_provision_sandbox.py."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+from ansible_collections.atelier.kube.plugins.module_utils.server_fleet import (
+    Fleet,
+    FleetError,
+    ServerSpec,
+)
+from openstack import exceptions
+
+ids = itertools.count(1)
+
+
+class FakeCloud:
+    """Servers go ACTIVE on the first poll, unless `fail_builds` says ERROR."""
+
+    def __init__(self, fail_builds=0, create_errors=(), have=("m3.small", "img", "net")):
+        self.servers: list[SimpleNamespace] = []
+        self.fail_builds = fail_builds
+        self.create_errors = list(create_errors)
+        self.have = set(have)
+        self.create_calls = 0
+        self.deleted: list[str] = []
+        self.compute = SimpleNamespace(
+            servers=self.list_servers,
+            find_flavor=self.find,
+            create_server=self.create_server,
+            delete_server=self.delete_server,
+        )
+        self.image = SimpleNamespace(find_image=self.find)
+        self.network = SimpleNamespace(
+            find_network=self.find, ports=lambda: [], ips=lambda: [], delete_ip=None
+        )
+
+    def find(self, name, ignore_missing=True):
+        return SimpleNamespace(id=f"id-{name}") if name in self.have else None
+
+    def add(self, name, status="ACTIVE"):
+        server = SimpleNamespace(
+            id=f"srv-{next(ids)}",
+            name=name,
+            status=status,
+            created_at=f"2026-01-01T00:00:{next(ids):02d}",
+            addresses={"net": [{"addr": "10.42.0.9", "version": 4}]},
+            metadata={},
+            fault=None,
+        )
+        self.servers.append(server)
+        return server
+
+    def list_servers(self, details=False):
+        for server in self.servers:
+            if server.status == "BUILD":
+                server.status = "ERROR" if self.fail_builds else "ACTIVE"
+                if self.fail_builds:
+                    self.fail_builds -= 1
+                    server.fault = {"message": "No valid host was found."}
+        return list(self.servers)
+
+    def create_server(self, name, **kwargs):
+        self.create_calls += 1
+        if self.create_errors:
+            raise self.create_errors.pop(0)
+        return self.add(name, status="BUILD")
+
+    def delete_server(self, server, ignore_missing=True):
+        self.deleted.append(server.name)
+        self.servers = [s for s in self.servers if s.id != server.id]
+
+
+def spec(name):
+    return ServerSpec(name=name, flavor="m3.small", image="img", network="net")
+
+
+def fleet(cloud):
+    return Fleet(cloud, poll_interval=0, timeout=5, retries=2, workers=2)
+
+
+def test_creates_missing_servers_and_reports_addresses():
+    cloud = FakeCloud()
+    cloud.add("c-c01-n1")
+    outcomes = fleet(cloud).ensure_present([spec("c-c01-n1"), spec("c-c01-n2")])
+    assert [(o.name, o.status, o.created) for o in outcomes] == [
+        ("c-c01-n1", "active", False),
+        ("c-c01-n2", "active", True),
+    ]
+    assert outcomes[1].private_ip == "10.42.0.9"
+    assert cloud.create_calls == 1
+
+
+def test_server_in_error_is_built_again():
+    cloud = FakeCloud(fail_builds=1)
+    (outcome,) = fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert outcome.status == "active"
+    assert outcome.attempts == 2
+    assert cloud.deleted == ["c-c01-n1"]
+
+
+def test_server_that_keeps_failing_is_reported_with_the_fault():
+    cloud = FakeCloud(fail_builds=10)
+    (outcome,) = fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert outcome.status == "failed"
+    assert "3 times" in outcome.error
+    assert "No valid host" in outcome.error
+
+
+def test_quota_refusal_is_reported_not_retried():
+    quota = exceptions.HttpException(
+        message="Quota exceeded for instances: Requested 1, but already used 10 of 10 instances",
+        http_status=403,
+    )
+    cloud = FakeCloud(create_errors=[quota])
+    (outcome,) = fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert outcome.status == "failed"
+    assert outcome.error.startswith("quota exceeded: HTTP 403")
+    assert cloud.create_calls == 1
+
+
+def test_transient_api_error_is_retried():
+    busy = exceptions.HttpException(message="Service Unavailable", http_status=503)
+    cloud = FakeCloud(create_errors=[busy])
+    (outcome,) = fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert outcome.status == "active"
+    assert cloud.create_calls == 2
+
+
+def test_duplicates_are_removed_keeping_the_active_one():
+    cloud = FakeCloud()
+    kept = cloud.add("c-c01-n1", status="ACTIVE")
+    cloud.add("c-c01-n1", status="ERROR")
+    (outcome,) = fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert outcome.id == kept.id
+    assert [s.id for s in cloud.servers] == [kept.id]
+
+
+def test_missing_flavor_image_network_are_all_named_before_any_create():
+    cloud = FakeCloud(have=())
+    with pytest.raises(FleetError) as error:
+        fleet(cloud).ensure_present([spec("c-c01-n1")])
+    assert (
+        str(error.value) == "not found in the cloud: flavor 'm3.small', image 'img', network 'net'"
+    )
+    assert cloud.create_calls == 0
+
+
+def test_check_mode_changes_nothing():
+    cloud = FakeCloud()
+    f = Fleet(cloud, check_mode=True)
+    (outcome,) = f.ensure_present([spec("c-c01-n1")])
+    assert outcome.status == "would be created"
+    assert f.changed
+    assert cloud.create_calls == 0
