@@ -17,4 +17,4 @@ GET_PIP_ONLY_FLAGS = {"--no-setuptools", "--no-wheel"}
 # environment, and the install below needs the machine's pip.conf (CA bundle).
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
 pip_args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_FLAGS]
-subprocess.check_call([sys.executable, "-m", "pip", "install", *pip_args])  # noqa: S603 (ansible-test's own arguments)
+subprocess.check_call([sys.executable, "-m", "pip", "install", *pip_args])
