@@ -1,0 +1,117 @@
+"""Provisioning and teardown of cohorts on the sandbox cloud (see sandbox_cloud.py:
+real OpenStack APIs, fake compute driver; no server address is ever contacted).
+Two cohorts live side by side; tearing one down must leave the other whole."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from conftest import run
+from sandbox_cloud import cohort_resources, connect, start_sandbox_cloud, write_cohort
+
+pytestmark = pytest.mark.openstack
+NO_WAIT = ["-e", "provision_wait_for_nodes=false"]
+
+
+def recap(output: str, host: str = "localhost") -> dict[str, int]:
+    line = re.search(rf"^{re.escape(host)}\s+:\s+(ok=.*)$", output, re.M)
+    assert line, output[-3000:]
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line.group(1))}
+
+
+def playbook(name: str, inventory, *extra: str):
+    return run(["ansible-playbook", "-i", str(inventory), f"playbooks/{name}.yml", *extra])
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    start_sandbox_cloud()
+    return connect()
+
+
+@pytest.fixture(scope="module")
+def cohorts(cloud, tmp_path_factory):
+    """Cohort it-alpha (2 clusters x 2 nodes) and it-beta (1 x 2), provisioned once."""
+    base = tmp_path_factory.mktemp("cohorts")
+    alpha = write_cohort(base / "it-alpha", "it-alpha", learners=2, nodes=2)
+    beta = write_cohort(base / "it-beta", "it-beta", learners=1, nodes=2)
+    for folder in (alpha, beta):
+        result = playbook("provision", folder, *NO_WAIT)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    yield {"alpha": alpha, "beta": beta}
+    for folder in (alpha, beta):
+        playbook("teardown", folder, "-e", "teardown_confirmed=true")
+
+
+def test_each_resource_exists_exactly_once(cloud, cohorts):
+    resources = cohort_resources(cloud, "it-alpha")
+    assert resources["servers"] == [
+        "it-alpha-c01-n1", "it-alpha-c01-n2", "it-alpha-c02-n1", "it-alpha-c02-n2"
+    ]  # fmt: skip
+    assert resources["networks"] == ["it-alpha-net"]
+    assert resources["subnets"] == ["it-alpha-subnet"]
+    assert resources["routers"] == ["it-alpha-router"]
+    assert resources["security_groups"] == ["it-alpha-access", "it-alpha-c01", "it-alpha-c02"]
+    assert resources["keypairs"] == ["it-alpha-key"]
+    assert len(resources["floating_ips"]) == 2  # the two login hosts
+    for server in cloud.compute.servers():
+        if server.name.startswith("it-alpha-"):
+            assert server.status == "ACTIVE"
+            assert server.metadata["atelier_cohort"] == "it-alpha"
+
+
+def test_inventory_shows_every_planned_host_with_its_address(cohorts):
+    result = run(["ansible-inventory", "-i", str(cohorts["alpha"]), "--list"])
+    assert result.returncode == 0, result.stderr
+    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+    assert sorted(hostvars) == [
+        "it-alpha-c01-n1", "it-alpha-c01-n2", "it-alpha-c02-n1", "it-alpha-c02-n2"
+    ]  # fmt: skip
+    for host, hvars in hostvars.items():
+        assert re.fullmatch(r"10\.42\.\d+\.\d+", hvars["atelier_private_ip"]), host
+        assert hvars["atelier_server_state"] == "active"
+        if host.endswith("-n1"):
+            assert hvars["atelier_public_ip"] == hvars["ansible_host"]
+        else:
+            assert "atelier_public_ip" not in hvars or not hvars["atelier_public_ip"]
+
+
+def test_rerun_changes_nothing(cohorts):
+    result = playbook("provision", cohorts["alpha"], *NO_WAIT)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert recap(result.stdout)["changed"] == 0, result.stdout[-4000:]
+
+
+def test_teardown_needs_confirmation(cloud, cohorts):
+    result = run(
+        ["ansible-playbook", "-i", str(cohorts["alpha"]), "playbooks/teardown.yml"],
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode != 0
+    assert "not confirmed; nothing was deleted" in result.stdout + result.stderr
+    assert len(cohort_resources(cloud, "it-alpha")["servers"]) == 4
+
+
+def test_teardown_removes_the_cohort_and_only_it(cloud, cohorts):
+    before_beta = cohort_resources(cloud, "it-beta")
+    result = playbook("teardown", cohorts["alpha"], "-e", "teardown_confirmed=true")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert all(not names for names in cohort_resources(cloud, "it-alpha").values())
+    assert cohort_resources(cloud, "it-beta") == before_beta
+    again = playbook("teardown", cohorts["alpha"], "-e", "teardown_confirmed=true")
+    assert again.returncode == 0
+    assert recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
+
+
+def test_teardown_finds_servers_by_metadata_even_when_not_in_the_file(cloud, tmp_path):
+    """A cohort shrunk after provisioning (or a lost laptop's older file):
+    servers carrying the cohort's metadata still go."""
+    folder = write_cohort(tmp_path / "it-gamma", "it-gamma", learners=2, nodes=1)
+    assert playbook("provision", folder, *NO_WAIT).returncode == 0
+    write_cohort(folder, "it-gamma", learners=1, nodes=1)
+    result = playbook("teardown", folder, "-e", "teardown_confirmed=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert all(not names for names in cohort_resources(cloud, "it-gamma").values())
