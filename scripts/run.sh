@@ -15,7 +15,10 @@ if (($#)) && [[ $1 != -* ]]; then inventory=$1; shift; fi
 scripts/setup.sh
 activate_venv
 if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
+  # The sandbox: its cloud on this machine, and podman containers as its nodes.
   scripts/podman-setup.sh >/dev/null
+  scripts/sandbox-cloud.sh up
+  eval "$(scripts/sandbox-cloud.sh env)"
   scripts/sandbox-nodes.sh up
 fi
 ansible-playbook -i "$inventory" playbooks/site.yml "$@"
