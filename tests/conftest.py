@@ -35,3 +35,14 @@ def run(args: list[str], timeout: int = 900, **kwargs) -> subprocess.CompletedPr
 @pytest.fixture
 def project_root() -> Path:
     return ROOT
+
+
+def plain(value):
+    """JSON from ansible-inventory with its unsafe markers ({"__ansible_unsafe": x}) removed."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

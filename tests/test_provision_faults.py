@@ -46,7 +46,9 @@ def clouds():
 def cohort(tmp_path, request):
     name = "it-" + request.node.name.removeprefix("test_").replace("_", "-")[:20].rstrip("-")
     folder = write_cohort(tmp_path / name, name, learners=1, nodes=2)
+    playbook("teardown", folder, "-e", "teardown_confirmed=true")  # leftovers of an interrupted run
     yield name, folder
+    write_cohort(folder, name, learners=1, nodes=2)
     playbook("teardown", folder, "-e", "teardown_confirmed=true")
 
 
@@ -94,7 +96,6 @@ def test_api_failures_mid_run_then_rerun_converges(clouds, cohort, tmp_path):
         assert result.returncode == 0, result.stdout[-3000:]
     servers = servers_of(user, name)
     assert sorted(servers) == [f"{name}-c01-n1", f"{name}-c01-n2"]
-    write_cohort(folder, name, learners=1, nodes=2)
 
 
 def test_quota_refusal_is_reported_then_rerun_converges(clouds, cohort):

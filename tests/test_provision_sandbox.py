@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import run
+from conftest import plain, run
 from sandbox_cloud import cohort_resources, connect, start_sandbox_cloud, write_cohort
 
 pytestmark = pytest.mark.openstack
@@ -34,16 +34,22 @@ def cloud():
 
 @pytest.fixture(scope="module")
 def cohorts(cloud, tmp_path_factory):
-    """Cohort it-alpha (2 clusters x 2 nodes) and it-beta (1 x 2), provisioned once."""
+    """Cohort it-alpha (2 clusters x 2 nodes) and it-beta (1 x 2), provisioned once
+    (after removing whatever an interrupted earlier run left), removed at the end."""
     base = tmp_path_factory.mktemp("cohorts")
-    alpha = write_cohort(base / "it-alpha", "it-alpha", learners=2, nodes=2)
-    beta = write_cohort(base / "it-beta", "it-beta", learners=1, nodes=2)
-    for folder in (alpha, beta):
-        result = playbook("provision", folder, *NO_WAIT)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    yield {"alpha": alpha, "beta": beta}
-    for folder in (alpha, beta):
-        playbook("teardown", folder, "-e", "teardown_confirmed=true")
+    folders = {
+        "alpha": write_cohort(base / "it-alpha", "it-alpha", learners=2, nodes=2),
+        "beta": write_cohort(base / "it-beta", "it-beta", learners=1, nodes=2),
+    }
+    try:
+        for folder in folders.values():
+            playbook("teardown", folder, "-e", "teardown_confirmed=true")
+            result = playbook("provision", folder, *NO_WAIT)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        yield folders
+    finally:
+        for folder in folders.values():
+            playbook("teardown", folder, "-e", "teardown_confirmed=true")
 
 
 def test_each_resource_exists_exactly_once(cloud, cohorts):
@@ -66,7 +72,7 @@ def test_each_resource_exists_exactly_once(cloud, cohorts):
 def test_inventory_shows_every_planned_host_with_its_address(cohorts):
     result = run(["ansible-inventory", "-i", str(cohorts["alpha"]), "--list"])
     assert result.returncode == 0, result.stderr
-    hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+    hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
     assert sorted(hostvars) == [
         "it-alpha-c01-n1", "it-alpha-c01-n2", "it-alpha-c02-n1", "it-alpha-c02-n2"
     ]  # fmt: skip
@@ -110,6 +116,7 @@ def test_teardown_finds_servers_by_metadata_even_when_not_in_the_file(cloud, tmp
     """A cohort shrunk after provisioning (or a lost laptop's older file):
     servers carrying the cohort's metadata still go."""
     folder = write_cohort(tmp_path / "it-gamma", "it-gamma", learners=2, nodes=1)
+    playbook("teardown", folder, "-e", "teardown_confirmed=true")
     assert playbook("provision", folder, *NO_WAIT).returncode == 0
     write_cohort(folder, "it-gamma", learners=1, nodes=1)
     result = playbook("teardown", folder, "-e", "teardown_confirmed=true")
