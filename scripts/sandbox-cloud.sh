@@ -11,7 +11,9 @@
 #   scripts/sandbox-cloud.sh up            start (installing packages on first use) and seed
 #   scripts/sandbox-cloud.sh down [--purge] stop every service; --purge also drops its databases
 #   scripts/sandbox-cloud.sh status        exit 0 when every API answers
-#   scripts/sandbox-cloud.sh env           the exports that point openstacksdk at it
+#   scripts/sandbox-cloud.sh env           the export that points openstacksdk at its clouds.yaml
+#                                          (clouds: sandbox, sandbox-admin; no OS_CLOUD, so a
+#                                          task that forgets its cloud fails instead of guessing)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -466,6 +468,6 @@ case ${1:-} in
   up) cmd_up ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
-  env) printf 'export OS_CLIENT_CONFIG_FILE=%q\nexport OS_CLOUD=sandbox\n' "$CLOUDS_YAML" ;;
+  env) printf 'export OS_CLIENT_CONFIG_FILE=%q\n' "$CLOUDS_YAML" ;;
   *) die "usage: $0 up | down [--purge] | status | env" ;;
 esac

@@ -21,9 +21,10 @@ description:
     their server.
   - With O(state=absent), deletes the named servers, or every server whose
     metadata carries all of O(match_metadata).
-  - Takes the connection options of the C(openstack.cloud) collection and
-    belongs to its action group, so C(module_defaults) for
-    C(group/openstack.cloud.openstack) apply.
+  - Takes the connection options of the C(openstack.cloud) collection. It is
+    in the action group C(group/atelier.kube.openstack), which extends
+    C(group/openstack.cloud.openstack): C(module_defaults) set for the former
+    apply to the modules of both collections.
 version_added: 0.1.0
 author: kube-atelier developers (@kube-atelier)
 extends_documentation_fragment:
