@@ -23,8 +23,8 @@ description:
     metadata carries all of O(match_metadata).
   - Takes the connection options of the C(openstack.cloud) collection. It is
     in the action group C(group/atelier.kube.openstack), which extends
-    C(group/openstack.cloud.openstack): C(module_defaults) set for the former
-    apply to the modules of both collections.
+    C(group/openstack.cloud.openstack), so C(module_defaults) set for the
+    former apply to the modules of both collections.
 version_added: 0.1.0
 author: kube-atelier developers (@kube-atelier)
 extends_documentation_fragment:
