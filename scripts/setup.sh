@@ -26,4 +26,4 @@ fi
 # An older checkout may have a real .venv folder where the link goes.
 [ -L "$ATELIER_ROOT/.venv" ] || rm -rf "$ATELIER_ROOT/.venv"
 ln -sfn "$venv" "$ATELIER_ROOT/.venv"
-log "venv ready: .venv -> $venv ($("$venv/bin/ansible" --version | head -n1))"
+log "venv ready: .venv -> $venv (ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)"))"

@@ -147,7 +147,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        raw = self.loader.load_from_file(path, cache="none")
+        # Like the yaml inventory: the trainer wrote this file, so its Jinja is
+        # trusted (vars: and compose: may template other variables).
+        raw = self.loader.load_from_file(path, cache="none", trusted_as_template=True)
         if not isinstance(raw, dict):
             raise AnsibleParserError(f"{path}: the cohort file must be a mapping of fields")
         try:
