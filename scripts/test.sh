@@ -51,7 +51,7 @@ stage "lint: ansible-test sanity"
 scripts/sanity.sh
 
 stage "unit: pytest"
-pytest -q -m "not podman and not openstack"
+pytest -q -m "not podman and not openstack and not artifacts"
 
 if ! $fast; then
   stage "setup: podman + node image"
@@ -64,11 +64,16 @@ if ! $fast; then
   fi
   scripts/sandbox-cloud.sh up
   eval "$(scripts/sandbox-cloud.sh env)"
+  stage "setup: Kubernetes binaries (built from Go modules, cached)"
+  scripts/build-k8s-artifacts.sh
+  ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)
+  export ATELIER_K8S_BIN_DIR
+
   ((${#scenarios[@]})) || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | cut -d/ -f2 | sort)
   for scenario in "${scenarios[@]}"; do
     stage "molecule: $scenario"
     molecule test -s "$scenario"
   done
-  stage "integration: pytest (podman, sandbox cloud)"
-  pytest -q -m "podman or openstack"
+  stage "integration: pytest (podman, sandbox cloud, Kubernetes binaries)"
+  pytest -q -m "podman or openstack or artifacts"
 fi

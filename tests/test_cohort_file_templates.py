@@ -13,8 +13,18 @@ def test_vars_in_the_cohort_file_are_templated(tmp_path):
         "nodes_per_cluster: 1\nvars:\n  probe_sum: '{{ 40 + 2 }}'\n"
     )
     result = run(
-        ["ansible", "-i", str(tmp_path), "probe-c01-n1", "-c", "local",
-         "-m", "ansible.builtin.debug", "-a", "var=probe_sum"]  # fmt: skip
+        [
+            "ansible",
+            "-i",
+            str(tmp_path),
+            "probe-c01-n1",
+            "-c",
+            "local",
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "var=probe_sum",
+        ]
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "probe_sum: 42" in result.stdout

@@ -63,6 +63,9 @@ def delete_all(conn, names: set[str]) -> float:
 
 
 def run_playbook(play: str, extra: dict) -> float:
+    # The modules run on localhost with this venv's Python (it has openstacksdk);
+    # interpreter discovery could pick another Python on the PATH.
+    extra = {**extra, "ansible_python_interpreter": sys.executable}
     with tempfile.TemporaryDirectory() as tmp:
         playbook = Path(tmp) / "play.yml"
         playbook.write_text(textwrap.dedent(play))
