@@ -175,16 +175,20 @@ class Fleet:
     def _create_one(self, spec: ServerSpec, ids: dict[str, str], outcome: ServerOutcome) -> None:
         outcome.attempts += 1
         try:
-            server = self._call(
-                self.conn.compute.create_server,
-                name=spec.name,
-                flavor_id=ids[f"flavor:{spec.flavor}"],
-                image_id=ids[f"image:{spec.image}"],
-                networks=[{"uuid": ids[f"network:{spec.network}"]}],
-                key_name=spec.key_name,
-                metadata=spec.metadata,
-                security_groups=[{"name": group} for group in spec.security_groups],
-            )
+            request = {
+                "name": spec.name,
+                "flavor_id": ids[f"flavor:{spec.flavor}"],
+                "image_id": ids[f"image:{spec.image}"],
+                "networks": [{"uuid": ids[f"network:{spec.network}"]}],
+                "metadata": spec.metadata,
+            }
+            # Nova refuses key_name=None (HTTP 400) and an empty group list
+            # would drop the project's default group: send only what is set.
+            if spec.key_name:
+                request["key_name"] = spec.key_name
+            if spec.security_groups:
+                request["security_groups"] = [{"name": g} for g in spec.security_groups]
+            server = self._call(self.conn.compute.create_server, **request)
         except Exception as error:
             outcome.status = "failed"
             outcome.error = ("quota exceeded: " if is_quota_error(error) else "") + describe_error(

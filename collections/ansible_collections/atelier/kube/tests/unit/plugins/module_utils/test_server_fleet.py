@@ -28,6 +28,7 @@ class FakeCloud:
         self.create_errors = list(create_errors)
         self.have = set(have)
         self.create_calls = 0
+        self.create_requests: list[dict] = []
         self.deleted: list[str] = []
         self.compute = SimpleNamespace(
             servers=self.list_servers,
@@ -67,6 +68,7 @@ class FakeCloud:
 
     def create_server(self, name, **kwargs):
         self.create_calls += 1
+        self.create_requests.append(kwargs)
         if self.create_errors:
             raise self.create_errors.pop(0)
         return self.add(name, status="BUILD")
@@ -158,3 +160,17 @@ def test_check_mode_changes_nothing():
     assert outcome.status == "would be created"
     assert f.changed
     assert cloud.create_calls == 0
+
+
+def test_unset_key_and_groups_are_left_out_of_the_request():
+    # Nova answers 400 to key_name=None; found by the provisioning benchmark.
+    cloud = FakeCloud()
+    keyed = ServerSpec(
+        name="c-c01-n2", flavor="m3.small", image="img", network="net",
+        key_name="c-key", security_groups=["c-access"],
+    )  # fmt: skip
+    fleet(cloud).ensure_present([spec("c-c01-n1"), keyed])
+    bare, full = sorted(cloud.create_requests, key=lambda r: "key_name" in r)
+    assert "key_name" not in bare and "security_groups" not in bare
+    assert full["key_name"] == "c-key"
+    assert full["security_groups"] == [{"name": "c-access"}]
