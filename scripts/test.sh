@@ -51,7 +51,7 @@ stage "lint: ansible-test sanity"
 scripts/sanity.sh
 
 stage "unit: pytest"
-pytest -q -m "not podman and not openstack and not artifacts"
+pytest -q -m "not podman and not openstack and not artifacts and not controlplane"
 
 if ! $fast; then
   stage "setup: podman + node image"
