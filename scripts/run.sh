@@ -20,5 +20,9 @@ if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
   scripts/sandbox-cloud.sh up
   eval "$(scripts/sandbox-cloud.sh env)"
   scripts/sandbox-nodes.sh up
+  # Its Kubernetes binaries come from Go modules, not dl.k8s.io (cached).
+  scripts/build-k8s-artifacts.sh
+  ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)
+  export ATELIER_K8S_BIN_DIR
 fi
 ansible-playbook -i "$inventory" playbooks/site.yml "$@"

@@ -65,7 +65,9 @@ if ! $fast; then
   scripts/sandbox-cloud.sh up
   eval "$(scripts/sandbox-cloud.sh env)"
   stage "setup: Kubernetes binaries (built from Go modules, cached)"
-  scripts/build-k8s-artifacts.sh
+  # The nodes' three, and the control plane the controlplane tests start.
+  scripts/build-k8s-artifacts.sh kubeadm kubectl kubelet \
+    etcd kube-apiserver kube-controller-manager kube-scheduler
   ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)
   export ATELIER_K8S_BIN_DIR
 
@@ -74,6 +76,6 @@ if ! $fast; then
     stage "molecule: $scenario"
     molecule test -s "$scenario"
   done
-  stage "integration: pytest (podman, sandbox cloud, Kubernetes binaries)"
-  pytest -q -m "podman or openstack or artifacts"
+  stage "integration: pytest (podman, sandbox cloud, Kubernetes binaries, control plane)"
+  pytest -q -m "podman or openstack or artifacts or controlplane"
 fi

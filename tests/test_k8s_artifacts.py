@@ -30,9 +30,9 @@ OFFLINE = {
 }
 
 
-def pinned_version() -> str:
-    match = re.search(r"^KUBERNETES_VERSION=(\S+)$", VERSIONS.read_text(), re.M)
-    assert match, f"{VERSIONS} has no KUBERNETES_VERSION"
+def pinned_version(name: str = "KUBERNETES_VERSION") -> str:
+    match = re.search(rf"^{name}=(\S+)$", VERSIONS.read_text(), re.M)
+    assert match, f"{VERSIONS} has no {name}"
     return f"v{match.group(1)}"
 
 
@@ -129,3 +129,28 @@ def test_validate_rejects_an_unsupported_kubernetes_version(kubeadm: Path, tmp_p
     result = validate(kubeadm, tmp_path, cluster_config("v1.30.0", GOOD_NETWORKING))
     assert result.returncode != 0
     assert "v1.30.0" in result.stderr, result.stderr
+
+
+def test_etcd_pin_is_the_one_kubeadm_deploys(kubeadm: Path):
+    result = subprocess.run(
+        [str(kubeadm), "config", "images", "list", "--kubernetes-version", pinned_version()],
+        env={**ansible_env(), **OFFLINE},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    etcd = pinned_version("ETCD_VERSION").removeprefix("v")
+    assert re.search(rf"/etcd:{re.escape(etcd)}-\d+$", result.stdout, re.M), result.stdout
+
+
+def test_etcd_builds_and_reports_its_pin():
+    # Cold: about a minute (its own module, tools/k8s-build/etcd); cached: instant.
+    build = run([SCRIPT, "etcd"], timeout=1800)
+    assert build.returncode == 0, build.stderr[-4000:]
+    etcd_tag = pinned_version("ETCD_VERSION")
+    assert re.search(rf"^etcd\s+(cold|cached)\s+\d+\s+\d+\s+{etcd_tag}$", build.stdout, re.M)
+    binary = Path(run([SCRIPT, "--bin-dir"]).stdout.strip()) / "etcd"
+    version = run([str(binary), "--version"], timeout=60)
+    assert f"etcd Version: {etcd_tag.removeprefix('v')}" in version.stdout

@@ -2,7 +2,10 @@
 cloud (real OpenStack APIs, fake compute driver) and three podman nodes (a
 stand-in for the servers: real systemd, apt and networking, the host's kernel),
 then runs playbooks/site.yml: provisioning on the sandbox cloud, then the node
-stages on the containers. No address the cloud invents is ever contacted."""
+and Kubernetes stages on the containers, through the offline sources (binaries
+built from Go modules, Debian's containerd, Go and hey). No cluster is created
+there yet (kubeadm_cluster_bootstrap: false). No address the cloud invents is
+ever contacted."""
 
 from __future__ import annotations
 
@@ -68,3 +71,41 @@ def test_every_node_resolves_the_whole_cluster(main_job, node):
             check=True,
         ).stdout.split()
         assert resolved[0] == address, f"{node} resolves {peer} to {resolved}, expected {address}"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_every_node_has_the_pinned_kubernetes_binaries_and_containerd(main_job, node):
+    version = subprocess.run(
+        ["podman", "exec", node, "kubeadm", "version", "-o", "short"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == "v1.34.4"
+    containerd = subprocess.run(
+        ["podman", "exec", node, "systemctl", "is-active", "containerd"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert containerd == "active"
+
+
+def test_control_plane_config_was_validated_by_kubeadm(main_job):
+    assert "TASK [kubeadm_cluster : Validate it with the pinned kubeadm]" in main_job.stdout
+    config = subprocess.run(
+        ["podman", "exec", NODES[0], "cat", "/etc/kubernetes/kubeadm-config.yaml"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "kubernetesVersion: v1.34.4" in config
+    assert "podSubnet: 10.244.0.0/16" in config
+
+
+def test_login_host_has_hey_and_go(main_job):
+    for command in (["hey", "-h"], ["go", "version"]):
+        result = subprocess.run(
+            ["podman", "exec", NODES[0], *command], capture_output=True, text=True, check=False
+        )
+        assert result.returncode in (0, 2), result.stderr  # hey -h exits 2 after the usage
