@@ -123,16 +123,35 @@ check_go_mod() {
   [ -z "$stale" ] || die "tools/k8s-build/etcd/go.mod has replace lines not at $ETCD_TAG: run $0 --update-go-mod"$'\n'"$stale"
 }
 
+# The go.mod of an upstream module version (downloaded into the module cache),
+# whose replace lines say which sibling modules it builds with.
+upstream_go_mod() {
+  local module_at_version=$1 path
+  path=$("$GO" mod download -json "$module_at_version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [ -f "$path" ] || die "could not download $module_at_version's go.mod from the Go module proxy"
+  echo "$path"
+}
+
+# Prints a replace block: each module replaced by the given version.
+replace_block() {
+  local version=$1 module
+  shift
+  echo "replace ("
+  for module in "$@"; do
+    printf '\t%s => %s %s\n' "$module" "$module" "$version"
+  done
+  echo ")"
+}
+
 # Rewrites go.mod from versions.env: the require, one replace per staging module
 # that k8s.io/kubernetes's own go.mod points at ./staging/src/ (`go install
 # k8s.io/kubernetes/cmd/x@v` is refused because of them), and upstream's go and
 # godebug lines (the main module's go line sets the GODEBUG defaults). Then
 # `go mod tidy` (tools.go keeps the commands' dependencies) writes go.sum.
 do_update_go_mod() {
-  local upstream_mod modules module go_line
+  local upstream_mod modules go_line
   cd "$BUILD_MODULE"
-  upstream_mod=$("$GO" mod download -json "k8s.io/kubernetes@$K8S_TAG" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [ -f "$upstream_mod" ] || die "could not download k8s.io/kubernetes@$K8S_TAG's go.mod from the Go module proxy"
+  upstream_mod=$(upstream_go_mod "k8s.io/kubernetes@$K8S_TAG")
   mapfile -t modules < <(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/src/.*#\1#p' "$upstream_mod")
   ((${#modules[@]})) || die "no ./staging/src replace lines in $upstream_mod: has upstream's layout changed?"
   go_line=$(grep -E '^go [0-9.]+$' "$upstream_mod")
@@ -147,11 +166,7 @@ do_update_go_mod() {
     echo
     echo "// k8s.io/kubernetes replaces these with ./staging/src/k8s.io/<name>;"
     echo "// their releases are published as v0.<minor>.<patch>."
-    echo "replace ("
-    for module in "${modules[@]}"; do
-      printf '\t%s => %s %s\n' "$module" "$module" "$STAGING_VERSION"
-    done
-    echo ")"
+    replace_block "$STAGING_VERSION" "${modules[@]}"
   } >go.mod
   rm -f go.sum
   log "go mod tidy (k8s.io/kubernetes $K8S_TAG, ${#modules[@]} staging modules at $STAGING_VERSION)"
@@ -165,10 +180,9 @@ do_update_go_mod() {
 # another dependency requires. Run before the parent module's tidy: until
 # etcd/go.mod exists, etcd/tools.go would count as part of the parent module.
 update_etcd_go_mod() {
-  local upstream_mod modules module go_line
+  local upstream_mod modules go_line
   cd "$ETCD_MODULE"
-  upstream_mod=$("$GO" mod download -json "go.etcd.io/etcd/server/v3@$ETCD_TAG" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [ -f "$upstream_mod" ] || die "could not download go.etcd.io/etcd/server/v3@$ETCD_TAG's go.mod from the Go module proxy"
+  upstream_mod=$(upstream_go_mod "go.etcd.io/etcd/server/v3@$ETCD_TAG")
   mapfile -t modules < <(sed -n 's#^[[:space:]]*\(go\.etcd\.io/etcd/[A-Za-z0-9./_-]*\) => \.\./.*#\1#p' "$upstream_mod")
   ((${#modules[@]})) || die "no ../ replace lines in $upstream_mod: has etcd's layout changed?"
   go_line=$(grep -E '^go [0-9.]+$' "$upstream_mod")
@@ -181,11 +195,7 @@ update_etcd_go_mod() {
     echo "require go.etcd.io/etcd/server/v3 $ETCD_TAG"
     echo
     echo "// go.etcd.io/etcd/server/v3 replaces these with ../<dir> of its own checkout."
-    echo "replace ("
-    for module in "${modules[@]}"; do
-      printf '\t%s => %s %s\n' "$module" "$module" "$ETCD_TAG"
-    done
-    echo ")"
+    replace_block "$ETCD_TAG" "${modules[@]}"
   } >go.mod
   rm -f go.sum
   log "go mod tidy (go.etcd.io/etcd/server/v3 $ETCD_TAG, ${#modules[@]} sibling modules)"
