@@ -26,3 +26,12 @@ def test_cohort_minors_all_have_a_pinned_patch_release():
     allowed = set(re.findall(r'"(1\.\d+)"', minors))
     defaults = yaml.safe_load((ROOT / "roles/kubeadm_cluster/defaults/main.yml").read_text())
     assert allowed == set(defaults["kubeadm_cluster_releases"])
+
+
+def test_containerd_sandbox_image_is_the_pause_kubeadm_expects():
+    kubeadm = yaml.safe_load((ROOT / "roles/kubeadm_cluster/defaults/main.yml").read_text())
+    runtime = yaml.safe_load((ROOT / "roles/container_runtime/defaults/main.yml").read_text())
+    version = kubeadm["kubeadm_cluster_kubernetes_version"]
+    default_minor = re.search(r"default\('(1\.\d+)'\)", version).group(1)
+    pause = kubeadm["kubeadm_cluster_releases"][default_minor]["pause"]
+    assert runtime["container_runtime_sandbox_image"] == f"registry.k8s.io/pause:{pause}"
