@@ -8,6 +8,8 @@ set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 apt_install python3-venv git openssh-client rsync
+# Login cards (WeasyPrint: pango, local fonts) and their test (pdftoppm, pdftotext).
+apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 
 "$PYTHON" - <<'PY' || die "Python 3.11 or newer is needed (ansible-core 2.19); set PYTHON=/path/to/python3.11"
 import sys

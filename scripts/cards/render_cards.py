@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Login cards for a cohort: HTML and PDF (several cards per A4 page, ready to
+cut) and the trainer's logins files (JSONL and CSV, 0600: they hold passwords).
+
+Input (JSON on stdin, from playbooks/cards.yml; it carries no password):
+  {"cohort": str, "lang": "fr"|"en", "title": str,
+   "clusters": [{"cluster": "01", "address": "203.0.113.5", "labs": [...],
+                 "password_login": bool, "learners": [{"name", "email"?, "ssh_public_key"?}]}]}
+Passwords are read from <secrets>/<name>.password ("<password> salt=<salt>",
+written by the learner_access role). Nothing is fetched from the network:
+WeasyPrint gets no base URL and the fonts are the system's (DejaVu).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from weasyprint import HTML
+
+# Every string a card prints, per language: add a language by adding a key.
+STRINGS = {
+    "en": {
+        "title": "Kubernetes workshop",
+        "cohort": "Cohort",
+        "cluster": "Cluster",
+        "host": "Login host",
+        "user": "User",
+        "password": "Password",
+        "use_key": "use your SSH key",
+        "ssh": "Connect",
+        "labs": "Lab pages",
+        "podinfo": "podinfo",
+        "prometheus": "Prometheus",
+        "jupyterhub": "JupyterHub",
+    },
+    "fr": {
+        "title": "Atelier Kubernetes",
+        "cohort": "Session",
+        "cluster": "Cluster",
+        "host": "Machine de connexion",
+        "user": "Utilisateur",
+        "password": "Mot de passe",
+        "use_key": "utilisez votre clé SSH",
+        "ssh": "Connexion",
+        "labs": "Pages des TP",
+        "podinfo": "podinfo",
+        "prometheus": "Prometheus",
+        "jupyterhub": "JupyterHub",
+    },
+}
+# NodePorts of the lab services (the labs' manifests use the same numbers).
+LAB_PORTS = {"podinfo": 31198, "prometheus": 31190, "jupyterhub": 31180}
+CARDS_PER_PAGE = 8  # 2 columns x 4 rows on A4
+
+CSS = """
+@page { size: A4; margin: 8mm; }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 8.5pt; margin: 0; }
+.page { display: grid; grid-template-columns: 1fr 1fr; grid-auto-rows: 69mm;
+        gap: 0; page-break-after: always; }
+.page:last-child { page-break-after: auto; }
+.card { border: 0.4pt dashed #888; padding: 4mm 5mm; overflow: hidden; }
+.card h1 { font-size: 11pt; margin: 0 0 1.5mm 0; color: #1a4d8f; }
+.meta { color: #555; margin-bottom: 2mm; }
+table { border-collapse: collapse; width: 100%; }
+td { padding: 0.6mm 0; vertical-align: top; }
+td.k { color: #555; width: 30mm; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; }
+.secret { font-weight: bold; font-size: 10.5pt; }
+ul { margin: 0; padding-left: 4mm; }
+li .mono { white-space: nowrap; font-size: 8.5pt; }
+"""
+
+
+def read_password(secrets: Path, name: str) -> str:
+    path = secrets / f"{name}.password"
+    if not path.is_file():
+        raise SystemExit(
+            f"cards: no stored password for learner '{name}' ({path}); "
+            "run the access stage first (--tags access)"
+        )
+    return path.read_text().strip().split(" salt=")[0]
+
+
+def card_data(spec: dict, secrets: Path) -> list[dict]:
+    cards = []
+    for cluster in spec["clusters"]:
+        address = cluster["address"]
+        labs = ["podinfo", "prometheus"]
+        if "jupyterhub" in cluster.get("labs", []):
+            labs.append("jupyterhub")
+        for learner in cluster["learners"]:
+            name = learner["name"]
+            password_login = bool(cluster.get("password_login"))
+            cards.append(
+                {
+                    "cohort": spec["cohort"],
+                    "cluster": cluster["cluster"],
+                    "host": address,
+                    "user": name,
+                    "email": learner.get("email", ""),
+                    "password": read_password(secrets, name) if password_login else "",
+                    "ssh_key": bool(learner.get("ssh_public_key")),
+                    "ssh": f"ssh {name}@{address}",
+                    "urls": {lab: f"http://{address}:{LAB_PORTS[lab]}/" for lab in labs},
+                }
+            )
+    return cards
+
+
+def render_html(cards: list[dict], lang: str, title: str | None) -> str:
+    t = STRINGS[lang]
+    e = html.escape
+    pages = []
+    for start in range(0, len(cards), CARDS_PER_PAGE):
+        cells = []
+        for card in cards[start : start + CARDS_PER_PAGE]:
+            secret = (
+                f'<span class="mono secret">{e(card["password"])}</span>'
+                if card["password"]
+                else e(t["use_key"])
+            )
+            urls = "".join(
+                f'<li>{e(t[lab])}: <span class="mono">{e(url)}</span></li>'
+                for lab, url in card["urls"].items()
+            )
+            cells.append(
+                f'<div class="card"><h1>{e(title or t["title"])}</h1>'
+                f'<div class="meta">{e(t["cohort"])} {e(card["cohort"])} · '
+                f"{e(t['cluster'])} {e(card['cluster'])}</div><table>"
+                f'<tr><td class="k">{e(t["host"])}</td><td class="mono">{e(card["host"])}</td></tr>'
+                f'<tr><td class="k">{e(t["user"])}</td>'
+                f'<td class="mono secret">{e(card["user"])}</td></tr>'
+                f'<tr><td class="k">{e(t["password"])}</td><td>{secret}</td></tr>'
+                f'<tr><td class="k">{e(t["ssh"])}</td><td class="mono">{e(card["ssh"])}</td></tr>'
+                f'<tr><td class="k">{e(t["labs"])}</td><td><ul>{urls}</ul></td></tr>'
+                "</table></div>"
+            )
+        pages.append(f'<section class="page">{"".join(cells)}</section>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{e(title or t['title'])}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(pages)}</body></html>"
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", newline="") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def write_logins(cards: list[dict], out: Path) -> None:
+    fields = ["cohort", "cluster", "host", "user", "email", "password", "ssh"]
+    write_private(
+        out / "logins.jsonl",
+        "".join(json.dumps({k: card[k] for k in fields}) + "\n" for card in cards),
+    )
+    fd = os.open(out / "logins.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(cards)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--secrets", type=Path, required=True, help="folder of <name>.password")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    args = parser.parse_args(argv)
+    spec = json.load(sys.stdin)
+    lang = spec.get("lang", "en")
+    if lang not in STRINGS:
+        raise SystemExit(f"cards: lang '{lang}' is not known (allowed: {', '.join(STRINGS)})")
+    started = time.monotonic()
+    cards = card_data(spec, args.secrets)
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.chmod(args.out, 0o700)  # the cards print passwords
+    page = render_html(cards, lang, spec.get("title"))
+    write_private(args.out / "cards.html", page)
+    pdf = HTML(string=page).write_pdf()
+    fd = os.open(args.out / "cards.pdf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pdf)
+    write_logins(cards, args.out)
+    pages = -(-len(cards) // CARDS_PER_PAGE)
+    elapsed = time.monotonic() - started
+    print(f"{len(cards)} cards, {pages} pages, {elapsed:.2f} s: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

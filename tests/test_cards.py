@@ -1,0 +1,96 @@
+"""Login cards: a 60-learner cohort renders to HTML + PDF (8 cards per A4
+page) and logins files, all 0600, through playbooks/cards.yml on the cohort
+inventory; the PDF's text shows every learner's card, the playbook's output
+shows no password."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import stat
+import string
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import run
+from pypdf import PdfReader
+
+LEARNERS = 60
+
+
+@pytest.fixture
+def cohort(tmp_path):
+    folder = tmp_path / "k8s-test"
+    folder.mkdir()
+    learners = [f"learner{i:02d}" for i in range(1, LEARNERS + 1)]
+    learners[1] = {"name": "learner02", "ssh_public_key": "ssh-ed25519 AAAAC3Nz test"}
+    (folder / "cohort.yml").write_text(
+        json.dumps(
+            {
+                "plugin": "atelier.kube.cohort",
+                "cohort": "k8s-test",
+                "cloud": "none",
+                "learners": learners,
+                "labs": ["autoscaling", "jupyterhub"],
+                "vars": {"learner_access_password_login": True},
+            }
+        )
+    )
+    store = folder / "secrets" / "learners"
+    store.mkdir(parents=True)
+    alphabet = string.ascii_letters + string.digits
+    passwords = {}
+    for i in range(1, LEARNERS + 1):
+        name = f"learner{i:02d}"
+        passwords[name] = "".join(secrets.choice(alphabet) for _ in range(16))
+        (store / f"{name}.password").write_text(f"{passwords[name]} salt=abcdefgh12345678")
+    return folder, passwords
+
+
+def run_cards(folder, **extra_vars):
+    extra_vars["ansible_python_interpreter"] = sys.executable
+    command = ["ansible-playbook", "-i", str(folder), "playbooks/cards.yml"]
+    return run([*command, "-e", json.dumps(extra_vars)], timeout=600)
+
+
+def test_sixty_learner_cards(cohort):
+    folder, passwords = cohort
+    started = time.monotonic()
+    result = run_cards(folder, cards_lang="fr")
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    print(f"cards.yml for {LEARNERS} learners: {elapsed:.1f} s")
+    for password in passwords.values():
+        assert password not in output
+    out = folder / "artifacts" / "cards"
+    for name in ("cards.html", "cards.pdf", "logins.jsonl", "logins.csv"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
+    reader = PdfReader(out / "cards.pdf")
+    assert len(reader.pages) == LEARNERS // 8 + 1  # 8 cards per page
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert text.count("Mot de passe") == LEARNERS
+    for name, password in passwords.items():
+        assert f"ssh {name}@" in text
+        assert password in text
+    assert "31198" in text and "31190" in text and "JupyterHub" in text
+    logins = [json.loads(line) for line in (out / "logins.jsonl").read_text().splitlines()]
+    assert [entry["password"] for entry in logins] == list(passwords.values())
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", out / "cards.pdf", out / "p"],
+            check=True,
+        )
+        assert next(out.glob("p*.png")).stat().st_size > 10_000
+
+
+def test_missing_password_names_the_learner(cohort):
+    folder, _ = cohort
+    (folder / "secrets" / "learners" / "learner07.password").unlink()
+    result = run_cards(folder)
+    assert result.returncode != 0
+    assert "learner07" in result.stdout + result.stderr
+    assert "--tags access" in result.stdout + result.stderr
