@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+import segno
 from conftest import run
 from pypdf import PdfReader
 
@@ -94,3 +95,35 @@ def test_missing_password_names_the_learner(cohort):
     assert result.returncode != 0
     assert "learner07" in result.stdout + result.stderr
     assert "--tags access" in result.stdout + result.stderr
+
+
+def test_qr_code_and_logo_are_drawn_from_local_data(cohort, tmp_path):
+    folder, _ = cohort
+    logo = tmp_path / "logo.svg"
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="90" height="30">'
+        '<rect width="90" height="30" fill="#1a4d8f"/></svg>'
+    )
+    result = run_cards(folder, cards_qr=True, cards_logo=str(logo), cards_title="Atelier K8s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (folder / "artifacts" / "cards" / "cards.html").read_text()
+    # One QR per card, of the learner's ssh:// address (the password is never encoded).
+    assert page.count('class="qr"') == LEARNERS and page.count('class="logo"') == LEARNERS
+    logins = (folder / "artifacts" / "cards" / "logins.jsonl").read_text().splitlines()
+    for entry in map(json.loads, logins):
+        user_at_host = entry["ssh"].removeprefix("ssh ")
+        assert segno.make(f"ssh://{user_at_host}", error="m").svg_data_uri(border=0) in page
+    pdf = PdfReader(folder / "artifacts" / "cards" / "cards.pdf")
+    assert len(pdf.pages) == LEARNERS // 6  # 6 cards per page with a QR code
+    # The logo is embedded, not linked.
+    assert "data:image/svg+xml;base64," in page and str(logo) not in page
+
+
+def test_logo_that_is_not_an_image_is_refused(cohort, tmp_path):
+    folder, _ = cohort
+    result = run_cards(folder, cards_logo=str(tmp_path / "missing.png"))
+    assert result.returncode != 0
+    assert (
+        "cards_logo: '" in result.stdout
+        and "missing.png' is not a local image file" in result.stdout
+    )

@@ -3,17 +3,20 @@
 cut) and the trainer's logins files (JSONL and CSV, 0600: they hold passwords).
 
 Input (JSON on stdin, from playbooks/cards.yml; it carries no password):
-  {"cohort": str, "lang": "fr"|"en", "title": str,
+  {"cohort": str, "lang": "fr"|"en", "title": str, "qr": bool, "logo": path|"",
    "clusters": [{"cluster": "01", "address": "203.0.113.5", "labs": [...],
                  "password_login": bool, "learners": [{"name", "email"?, "ssh_public_key"?}]}]}
 Passwords are read from <secrets>/<name>.password ("<password> salt=<salt>",
 written by the learner_access role). Nothing is fetched from the network:
-WeasyPrint gets no base URL and the fonts are the system's (DejaVu).
+WeasyPrint gets no base URL and the fonts are the system's (DejaVu); the
+optional logo is a local file embedded in the page, the optional QR code (the
+card's ssh:// address, never the password) is drawn here by segno.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import html
 import json
@@ -22,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import segno
 from weasyprint import HTML
 
 # Every string a card prints, per language: add a language by adding a key.
@@ -58,6 +62,7 @@ STRINGS = {
 # NodePorts of the lab services (the labs' manifests use the same numbers).
 LAB_PORTS = {"podinfo": 31198, "prometheus": 31190, "jupyterhub": 31180}
 CARDS_PER_PAGE = 8  # 2 columns x 4 rows on A4
+CARDS_PER_PAGE_WITH_QR = 6  # 2 x 3: room for the QR code under the text
 
 CSS = """
 @page { size: A4; margin: 8mm; }
@@ -74,6 +79,10 @@ td.k { color: #555; width: 30mm; }
 .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; }
 .secret { font-weight: bold; font-size: 10.5pt; }
 ul { margin: 0; padding-left: 4mm; }
+.card { position: relative; }
+.logo { position: absolute; top: 3mm; right: 4mm; max-height: 9mm; max-width: 30mm; }
+.qr { position: absolute; bottom: 3mm; right: 4mm; width: 20mm; height: 20mm; }
+.with-qr { grid-auto-rows: 92mm; }  /* the QR code goes under the text */
 li .mono { white-space: nowrap; font-size: 8.5pt; }
 """
 
@@ -108,19 +117,51 @@ def card_data(spec: dict, secrets: Path) -> list[dict]:
                     "password": read_password(secrets, name) if password_login else "",
                     "ssh_key": bool(learner.get("ssh_public_key")),
                     "ssh": f"ssh {name}@{address}",
+                    "ssh_uri": f"ssh://{name}@{address}",
                     "urls": {lab: f"http://{address}:{LAB_PORTS[lab]}/" for lab in labs},
                 }
             )
     return cards
 
 
-def render_html(cards: list[dict], lang: str, title: str | None) -> str:
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
+
+
+def logo_data_uri(path: str) -> str:
+    """The trainer's logo as a data: URI (rendering never opens a URL)."""
+    if not path:
+        return ""
+    logo = Path(path)
+    mime = LOGO_TYPES.get(logo.suffix.lower())
+    if mime is None:
+        raise SystemExit(
+            f"cards: logo '{path}' is not an image file (allowed: {', '.join(LOGO_TYPES)})"
+        )
+    if not logo.is_file():
+        raise SystemExit(f"cards: logo '{path}' does not exist")
+    return f"data:{mime};base64,{base64.b64encode(logo.read_bytes()).decode()}"
+
+
+def qr_data_uri(text: str) -> str:
+    return segno.make(text, error="m").svg_data_uri(border=0)
+
+
+def render_html(
+    cards: list[dict], lang: str, title: str | None, *, qr: bool = False, logo: str = ""
+) -> str:
     t = STRINGS[lang]
     e = html.escape
+    logo_img = f'<img class="logo" alt="" src="{logo}">' if logo else ""
+    per_page = CARDS_PER_PAGE_WITH_QR if qr else CARDS_PER_PAGE
     pages = []
-    for start in range(0, len(cards), CARDS_PER_PAGE):
+    for start in range(0, len(cards), per_page):
         cells = []
-        for card in cards[start : start + CARDS_PER_PAGE]:
+        for card in cards[start : start + per_page]:
             secret = (
                 f'<span class="mono secret">{e(card["password"])}</span>'
                 if card["password"]
@@ -130,8 +171,9 @@ def render_html(cards: list[dict], lang: str, title: str | None) -> str:
                 f'<li>{e(t[lab])}: <span class="mono">{e(url)}</span></li>'
                 for lab, url in card["urls"].items()
             )
+            qr_img = f'<img class="qr" alt="" src="{qr_data_uri(card["ssh_uri"])}">' if qr else ""
             cells.append(
-                f'<div class="card"><h1>{e(title or t["title"])}</h1>'
+                f'<div class="card">{logo_img}{qr_img}<h1>{e(title or t["title"])}</h1>'
                 f'<div class="meta">{e(t["cohort"])} {e(card["cohort"])} · '
                 f"{e(t['cluster'])} {e(card['cluster'])}</div><table>"
                 f'<tr><td class="k">{e(t["host"])}</td><td class="mono">{e(card["host"])}</td></tr>'
@@ -142,7 +184,8 @@ def render_html(cards: list[dict], lang: str, title: str | None) -> str:
                 f'<tr><td class="k">{e(t["labs"])}</td><td><ul>{urls}</ul></td></tr>'
                 "</table></div>"
             )
-        pages.append(f'<section class="page">{"".join(cells)}</section>')
+        page_class = "page with-qr" if qr else "page"
+        pages.append(f'<section class="{page_class}">{"".join(cells)}</section>')
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{e(title or t['title'])}</title><style>{CSS}</style></head>"
@@ -183,14 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     cards = card_data(spec, args.secrets)
     args.out.mkdir(parents=True, exist_ok=True)
     os.chmod(args.out, 0o700)  # the cards print passwords
-    page = render_html(cards, lang, spec.get("title"))
+    logo = logo_data_uri(spec.get("logo", ""))
+    page = render_html(cards, lang, spec.get("title"), qr=bool(spec.get("qr")), logo=logo)
     write_private(args.out / "cards.html", page)
     pdf = HTML(string=page).write_pdf()
     fd = os.open(args.out / "cards.pdf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pdf)
     write_logins(cards, args.out)
-    pages = -(-len(cards) // CARDS_PER_PAGE)
+    pages = -(-len(cards) // (CARDS_PER_PAGE_WITH_QR if spec.get("qr") else CARDS_PER_PAGE))
     elapsed = time.monotonic() - started
     print(f"{len(cards)} cards, {pages} pages, {elapsed:.2f} s: {args.out}")
     return 0
