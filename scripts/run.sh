@@ -24,5 +24,9 @@ if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
   scripts/build-k8s-artifacts.sh
   ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)
   export ATELIER_K8S_BIN_DIR
+  # ... and its images too, preloaded on the nodes: no registry is reachable.
+  scripts/build-k8s-images.sh
+  ATELIER_K8S_IMAGE_DIR=$(scripts/build-k8s-images.sh --dir)
+  export ATELIER_K8S_IMAGE_DIR
 fi
 ansible-playbook -i "$inventory" playbooks/site.yml "$@"

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Starts or removes the sandbox nodes of inventories/sandbox: privileged podman
-# containers of the node image, with systemd as PID 1, on their own network.
+# containers of the node image, systemd as PID 1, on their own network, able
+# to run a kubelet (docs/sandbox-cluster-findings.md says why each flag):
+# - not podman's systemd mode: on this cgroup v1/v2 hybrid host it bind-mounts
+#   the host's name=systemd hierarchy, and the node's systemd then takes the
+#   host's root of it as its own; a private cgroup namespace and what systemd
+#   mode adds (container=podman, tmpfs /run, /run/lock, /tmp) instead;
+# - containerd's state on a volume per node (off the overlay root, not in RAM);
+# - scripts/sandbox-node/kube-atelier-node-prep.service before containerd and
+#   the kubelet (mount propagation, a shield over the host's kernel settings).
 #   scripts/sandbox-nodes.sh up | down | status
 set -euo pipefail
 # shellcheck source=lib/common.sh
@@ -9,6 +17,27 @@ set -euo pipefail
 NETWORK=kube-atelier-sandbox
 NODES=(sandbox-c01-n1 sandbox-c01-n2 sandbox-c01-n3)
 IMAGE=${ATELIER_NODE_IMAGE:-localhost/kube-atelier-node:debian12}
+PREP=$ATELIER_ROOT/scripts/sandbox-node
+
+start_node() {
+  local node=$1
+  podman volume exists "$node-containerd" || podman volume create "$node-containerd" >/dev/null
+  podman run -d --name "$node" --hostname "$node" --network "$NETWORK" \
+    --privileged --systemd false --cgroupns private --env container=podman \
+    --tmpfs /run:rw,exec,mode=755 --tmpfs /run/lock --tmpfs /tmp:rw,exec,mode=1777 \
+    --volume "$node-containerd:/var/lib/containerd" \
+    --label io.kube-atelier.sandbox=true "$IMAGE" /sbin/init >/dev/null
+  podman cp "$PREP/kube-atelier-node-prep" "$node:/usr/local/sbin/kube-atelier-node-prep"
+  podman cp "$PREP/kube-atelier-node-prep.service" "$node:/etc/systemd/system/kube-atelier-node-prep.service"
+  # systemd needs a moment to be PID 1 and answer; then the prep runs now and at every boot.
+  local attempt
+  for attempt in $(seq 1 30); do
+    podman exec "$node" systemctl daemon-reload 2>/dev/null && break
+    ((attempt < 30)) || die "$node: systemd did not answer"
+    sleep 1
+  done
+  podman exec "$node" systemctl enable -q --now kube-atelier-node-prep.service
+}
 
 case ${1:-} in
   up)
@@ -18,14 +47,15 @@ case ${1:-} in
         continue
       fi
       podman rm -f "$node" >/dev/null 2>&1 || true
-      podman run -d --name "$node" --hostname "$node" --network "$NETWORK" \
-        --privileged --systemd always --label io.kube-atelier.sandbox=true \
-        "$IMAGE" /sbin/init >/dev/null
+      start_node "$node"
       log "started $node"
     done
     ;;
   down)
-    for node in "${NODES[@]}"; do podman rm -f -t 5 "$node" >/dev/null 2>&1 || true; done
+    for node in "${NODES[@]}"; do
+      podman rm -f -t 5 "$node" >/dev/null 2>&1 || true
+      podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
+    done
     podman network rm "$NETWORK" >/dev/null 2>&1 || true
     log "sandbox nodes removed"
     ;;

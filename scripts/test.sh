@@ -70,12 +70,17 @@ if ! $fast; then
     etcd kube-apiserver kube-controller-manager kube-scheduler
   ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)
   export ATELIER_K8S_BIN_DIR
+  stage "setup: Kubernetes images (built from Go modules and Debian, cached)"
+  # Preloaded on the sandbox cluster's nodes: no registry is reachable.
+  scripts/build-k8s-images.sh
+  ATELIER_K8S_IMAGE_DIR=$(scripts/build-k8s-images.sh --dir)
+  export ATELIER_K8S_IMAGE_DIR
 
   ((${#scenarios[@]})) || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | cut -d/ -f2 | sort)
   for scenario in "${scenarios[@]}"; do
     stage "molecule: $scenario"
     molecule test -s "$scenario"
   done
-  stage "integration: pytest (podman, sandbox cloud, Kubernetes binaries, control plane)"
+  stage "integration: pytest (podman, sandbox cloud and cluster, Kubernetes binaries, control plane)"
   pytest -q -m "podman or openstack or artifacts or controlplane"
 fi

@@ -46,3 +46,24 @@ def plain(value):
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+SANDBOX_KUBECONFIG = ROOT / "inventories/sandbox/secrets/kubeconfigs/sandbox-c01-admin.conf"
+
+
+def sandbox_kubectl(*args: str, stdin: str | None = None, timeout: int = 300):
+    """kubectl of the pinned release against the sandbox cluster (scripts/sandbox.sh up or
+    scripts/run.sh made it), with the admin kubeconfig the main job fetched."""
+    bin_dir = run([str(ROOT / "scripts/build-k8s-artifacts.sh"), "--bin-dir"]).stdout.strip()
+    return subprocess.run(
+        [f"{bin_dir}/kubectl", "--kubeconfig", str(SANDBOX_KUBECONFIG), *args],
+        input=stdin, capture_output=True, text=True, check=False, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def sandbox_cluster():
+    """The running sandbox cluster's kubectl; skips when it is not up (scripts/sandbox.sh up)."""
+    if not SANDBOX_KUBECONFIG.exists() or sandbox_kubectl("get", "--raw", "/readyz").returncode:
+        pytest.skip("sandbox cluster not up: scripts/sandbox.sh up")
+    return sandbox_kubectl

@@ -1,16 +1,19 @@
 """The README's main job on the local sandbox: scripts/run.sh starts the sandbox
 cloud (real OpenStack APIs, fake compute driver) and three podman nodes (a
 stand-in for the servers: real systemd, apt and networking, the host's kernel),
-then runs playbooks/site.yml: provisioning on the sandbox cloud, then the node
-and Kubernetes stages on the containers, through the offline sources (binaries
-built from Go modules, Debian's containerd, Go and hey). No cluster is created
-there yet (kubeadm_cluster_bootstrap: false). No address the cloud invents is
-ever contacted."""
+then runs playbooks/site.yml: provisioning on the sandbox cloud, then the node,
+Kubernetes and access stages on the containers, through the offline sources
+(binaries and images built from Go modules, Debian's containerd, Go and hey).
+The result is a real cluster: kubeadm init and joins, Flannel, 3 Ready nodes;
+a Deployment answers over a Service. No address the cloud invents is ever
+contacted."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import time
 
 import pytest
 from conftest import ROOT, run
@@ -109,3 +112,145 @@ def test_login_host_has_hey_and_go(main_job):
             ["podman", "exec", NODES[0], *command], capture_output=True, text=True, check=False
         )
         assert result.returncode in (0, 2), result.stderr  # hey -h exits 2 after the usage
+
+
+def on_node(node: str, *command: str, stdin: str | None = None, user: str | None = None):
+    """A command on a sandbox node (as root, or as user through a login shell)."""
+    if user:
+        command = ("su", "-", user, "-c", " ".join(command))
+    return subprocess.run(
+        ["podman", "exec", "-i", node, *command], input=stdin, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+
+
+def kubectl(*args: str, stdin: str | None = None):
+    return on_node(
+        NODES[0], "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", *args, stdin=stdin
+    )
+
+
+def node_address(node: str) -> str:
+    return subprocess.run(
+        ["podman", "inspect", "-f", ADDRESS_FORMAT, node],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_cluster_has_three_ready_nodes(main_job):
+    nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    ready = {
+        node["metadata"]["name"]: any(
+            c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"]
+        )
+        for node in nodes
+    }
+    assert ready == dict.fromkeys(NODES, True)
+    versions = {node["status"]["nodeInfo"]["kubeletVersion"] for node in nodes}
+    assert versions == {"v1.34.4"}
+
+
+# busybox httpd from the preloaded kube-proxy image (its Debian root has
+# busybox): no registry, no extra image. Each pod answers with its name.
+WEB = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: registry.k8s.io/kube-proxy:v1.34.4
+          imagePullPolicy: Never
+          command:
+            - busybox
+            - sh
+            - -c
+            - hostname > /tmp/index.html; exec busybox httpd -f -p 8080 -h /tmp
+          ports: [{containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+"""
+FETCH = (
+    "import sys, urllib.request;"
+    " print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())"
+)
+
+
+def fetch_from(node: str, url: str, deadline: float) -> str:
+    """The body at url seen from node, retried: pods are Ready a moment before
+    every kube-proxy has programmed the Service."""
+    while True:
+        result = on_node(node, "python3", "-c", FETCH, url)
+        if result.returncode == 0 or time.monotonic() > deadline:
+            assert result.returncode == 0, f"{node} -> {url}: {result.stderr[-500:]}"
+            return result.stdout.strip()
+        time.sleep(2)
+
+
+def test_a_deployment_answers_over_its_service_and_nodeport(main_job):
+    applied = kubectl("apply", "-f", "-", stdin=WEB)
+    assert applied.returncode == 0, applied.stderr
+    rollout = kubectl("rollout", "status", "deployment/web", "--timeout=180s")
+    assert rollout.returncode == 0, rollout.stdout + rollout.stderr
+    pods = set(
+        kubectl(
+            "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"
+        ).stdout.split()
+    )
+    cluster_ip = kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}").stdout
+    deadline = time.monotonic() + 120
+    for index, node in enumerate(NODES):
+        assert fetch_from(node, f"http://{cluster_ip}/", deadline) in pods
+        other = NODES[(index + 1) % len(NODES)]
+        assert fetch_from(node, f"http://{node_address(other)}:30080/", deadline) in pods
+    kubectl("delete", "-f", "-", stdin=WEB)
+
+
+def test_the_learner_has_a_kubeconfig_of_their_own(main_job):
+    mode = on_node(NODES[0], "stat", "-c", "%a %U", "/home/learner01/.kube/config").stdout.split()
+    assert mode == ["600", "learner01"]
+    username = "jsonpath={.status.userInfo.username}"
+    whoami = on_node(NODES[0], "kubectl", "auth", "whoami", "-o", username, user="learner01")
+    assert whoami.stdout == "learner01", whoami.stderr
+    nodes = on_node(NODES[0], "kubectl", "get", "nodes", "-o", "name", user="learner01")
+    assert len(nodes.stdout.split()) == 3, nodes.stderr
+
+
+def test_status_reports_the_cluster(main_job):
+    status = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/status.yml"])
+    assert status.returncode == 0, status.stdout[-3000:]
+    row = re.search(r"^\s*- (sandbox-c01 .*)$", status.stdout, re.M).group(1).split()
+    assert row[:3] == ["sandbox-c01", "3/3", "3/3"] and row[4] == "1/1"
+
+
+def test_a_rerun_changes_nothing(main_job):
+    rerun = run(["scripts/run.sh"], timeout=1800)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    changed = {host: c["changed"] for host, c in recap(rerun.stdout).items() if c["changed"]}
+    assert changed == {}, changed
+    main_job.rerun_output = rerun.stdout + rerun.stderr
+
+
+def test_no_learner_password_in_the_output(main_job):
+    passwords = [
+        path.read_text().split(" salt=")[0]
+        for path in (ROOT / "inventories/sandbox/secrets/learners").glob("*.password")
+    ]
+    assert passwords
+    output = main_job.stdout + main_job.stderr + getattr(main_job, "rerun_output", "")
+    for password in passwords:
+        assert password not in output
