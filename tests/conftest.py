@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,22 +52,42 @@ def plain(value):
     return value
 
 
-SANDBOX_KUBECONFIG = ROOT / "inventories/sandbox/secrets/kubeconfigs/sandbox-c01-admin.conf"
+def wait_for(check: Callable[[], object], what: str, timeout: float = 60):
+    """check()'s first truthy result, or a failure naming what never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.3)
 
 
-def sandbox_kubectl(*args: str, stdin: str | None = None, timeout: int = 300):
-    """kubectl of the pinned release against the sandbox cluster (scripts/sandbox.sh up or
-    scripts/run.sh made it), with the admin kubeconfig the main job fetched."""
-    bin_dir = run([str(ROOT / "scripts/build-k8s-artifacts.sh"), "--bin-dir"]).stdout.strip()
-    return subprocess.run(
-        [f"{bin_dir}/kubectl", "--kubeconfig", str(SANDBOX_KUBECONFIG), *args],
-        input=stdin, capture_output=True, text=True, check=False, timeout=timeout,
-    )  # fmt: skip
+CONTROL_PLANE = "scripts/sandbox-apiserver.sh"
 
 
-@pytest.fixture
-def sandbox_cluster():
-    """The running sandbox cluster's kubectl; skips when it is not up (scripts/sandbox.sh up)."""
-    if not SANDBOX_KUBECONFIG.exists() or sandbox_kubectl("get", "--raw", "/readyz").returncode:
-        pytest.skip("sandbox cluster not up: scripts/sandbox.sh up")
-    return sandbox_kubectl
+@pytest.fixture(scope="module")
+def kubeconfig() -> Iterator[Path]:
+    """The sandbox control plane's admin kubeconfig (scripts/sandbox-apiserver.sh).
+    Starts the control plane unless it runs already; stops it at the end only if
+    this test module started it (a developer's running one is left alone)."""
+    was_up = run([CONTROL_PLANE, "status"], timeout=60).returncode == 0
+    # Cold: the binaries are built first (minutes); warm: seconds.
+    up = run([CONTROL_PLANE, "up"], timeout=3600)
+    assert up.returncode == 0, up.stderr[-4000:]
+    export = run([CONTROL_PLANE, "env"], timeout=60).stdout.strip()
+    match = re.fullmatch(r"export KUBECONFIG=(\S+)", export)
+    assert match, export
+    try:
+        yield Path(shlex.split(match.group(1))[0])
+    finally:
+        if not was_up:
+            run([CONTROL_PLANE, "down"], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def api(kubeconfig: Path):
+    """A Kubernetes API client of the sandbox control plane."""
+    from kubernetes import config  # noqa: PLC0415 (only the control-plane tests need it)
+
+    return config.new_client_from_config(config_file=str(kubeconfig))

@@ -12,56 +12,21 @@ values, and a served custom metric, need nodes (unit tests cover their decisions
 from __future__ import annotations
 
 import json
-import re
-import shlex
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, ansible_env, run
-from kubernetes import client, config
+from conftest import ROOT, ansible_env, wait_for
+from kubernetes import client
 
 pytestmark = pytest.mark.controlplane
 
-SCRIPT = "scripts/sandbox-apiserver.sh"
 IMAGE = "registry.invalid/podinfo:6.14.1"  # never pulled: there is no node
-
-
-def wait_for(check: Callable[[], object], what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(0.5)
-
-
-@pytest.fixture(scope="module")
-def kubeconfig() -> Iterator[Path]:
-    """Starts the control plane unless it runs already; stops it at the end only if
-    this module started it."""
-    was_up = run([SCRIPT, "status"], timeout=60).returncode == 0
-    up = run([SCRIPT, "up"], timeout=3600)
-    assert up.returncode == 0, up.stderr[-4000:]
-    export = run([SCRIPT, "env"], timeout=60).stdout.strip()
-    match = re.fullmatch(r"export KUBECONFIG=(\S+)", export)
-    assert match, export
-    try:
-        yield Path(shlex.split(match.group(1))[0])
-    finally:
-        if not was_up:
-            run([SCRIPT, "down"], timeout=120)
-
-
-@pytest.fixture(scope="module")
-def api(kubeconfig: Path) -> client.ApiClient:
-    return config.new_client_from_config(config_file=str(kubeconfig))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +34,7 @@ def namespace(api: client.ApiClient) -> Iterator[str]:
     name = f"atelier-ready-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(api)
     core.create_namespace({"metadata": {"name": name}})
-    wait_for(lambda: core.list_namespaced_service_account(name).items, "the default SA")
+    wait_for(lambda: core.list_namespaced_service_account(name).items, "the default SA", timeout=90)
     yield name
     core.delete_namespace(name)
 
@@ -272,7 +237,7 @@ def test_hpa_without_metrics_or_nodes_names_the_controllers_reasons(
     create(api, namespace, hpa("web-custom", "web", HTTP_REQUESTS))
     for name in ("podinfo", "web-custom"):
         wait_for(lambda n=name: hpa_condition(api, namespace, n, "ScalingActive"),
-                 f"the HPA controller's conditions on {name}")  # fmt: skip
+                 f"the HPA controller's conditions on {name}", timeout=90)  # fmt: skip
     results, _ = play(
         tmp_path, kubeconfig,
         [{"name": "CPU and memory", "atelier.kube.hpa_ready":

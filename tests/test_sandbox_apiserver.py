@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run
-from kubernetes import client, config, dynamic
+from conftest import ROOT, run, wait_for
+from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.controlplane
@@ -30,44 +29,10 @@ MANAGER = "kube-atelier-tests"
 IMAGE = "registry.invalid/web:1"  # never pulled: there is no node
 
 
-def wait_for(check: Callable[[], object], what: str, timeout: float = 60):
-    """check()'s first truthy result, or a failure naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(0.3)
-
-
 def status_of(call: Callable[[], object]) -> ApiException:
     with pytest.raises(ApiException) as raised:
         call()
     return raised.value
-
-
-@pytest.fixture(scope="module")
-def kubeconfig() -> Iterator[Path]:
-    """Starts the control plane unless it runs already; stops it at the end only
-    if this module started it (a developer's running one is left alone)."""
-    was_up = run([SCRIPT, "status"], timeout=60).returncode == 0
-    # Cold: the binaries are built first (minutes); warm: seconds.
-    up = run([SCRIPT, "up"], timeout=3600)
-    assert up.returncode == 0, up.stderr[-4000:]
-    export = run([SCRIPT, "env"], timeout=60).stdout.strip()
-    match = re.fullmatch(r"export KUBECONFIG=(\S+)", export)
-    assert match, export
-    try:
-        yield Path(shlex.split(match.group(1))[0])
-    finally:
-        if not was_up:
-            run([SCRIPT, "down"], timeout=120)
-
-
-@pytest.fixture(scope="module")
-def api(kubeconfig: Path) -> client.ApiClient:
-    return config.new_client_from_config(config_file=str(kubeconfig))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import traceback
+from contextlib import contextmanager
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import (
@@ -235,6 +236,26 @@ def connect(module) -> KubeAPI:
         return KubeAPI(module.params)
     except KubeConfigError as error:
         module.fail_json(msg=str(error))
+
+
+def wait_options(timeout: int, poll_interval: float) -> dict:
+    """The timeout and poll_interval options of a waiting module, with its defaults."""
+    return {
+        "timeout": {"type": "int", "default": timeout},
+        "poll_interval": {"type": "float", "default": poll_interval},
+    }
+
+
+@contextmanager
+def failing_on_api_errors(module, api: KubeAPI):
+    """An unreachable API or a fatal HTTP answer fails the module in one line
+    naming the host, never with a traceback."""
+    try:
+        yield
+    except KubeUnreachable as error:
+        module.fail_json(msg=str(error))
+    except KubeHTTPError as error:
+        module.fail_json(msg=describe_http_error(error, api.host))
 
 
 def describe_http_error(error: KubeHTTPError, host: str) -> str:

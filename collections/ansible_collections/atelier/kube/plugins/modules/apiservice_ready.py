@@ -101,9 +101,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.atelier.kube.plugins.module_utils.kube_api import (
     AUTH_ARG_SPEC,
     KubeHTTPError,
-    KubeUnreachable,
     connect,
-    describe_http_error,
+    failing_on_api_errors,
+    wait_options,
 )
 from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import (
     assess_apiservice,
@@ -121,8 +121,7 @@ def main():
         argument_spec={
             **AUTH_ARG_SPEC,
             "names": {"type": "list", "elements": "str", "required": True},
-            "timeout": {"type": "int", "default": 120},
-            "poll_interval": {"type": "float", "default": 2.0},
+            **wait_options(120, 2.0),
         },
         supports_check_mode=True,
     )
@@ -159,14 +158,10 @@ def main():
         results = [one(name) for name in names]
         return all(r["available"] for r in results), results
 
-    try:
+    with failing_on_api_errors(module, api):
         done, results, elapsed, _attempts = wait_until(
             check, module.params["timeout"], module.params["poll_interval"]
         )
-    except KubeUnreachable as error:
-        module.fail_json(msg=str(error))
-    except KubeHTTPError as error:
-        module.fail_json(msg=describe_http_error(error, api.host))
     unavailable = [r for r in results if not r["available"]]
     result = {
         "changed": False,

@@ -133,9 +133,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.atelier.kube.plugins.module_utils.kube_api import (
     AUTH_ARG_SPEC,
     KubeHTTPError,
-    KubeUnreachable,
     connect,
-    describe_http_error,
+    failing_on_api_errors,
+    wait_options,
 )
 from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import (
     assess_custom_metric,
@@ -161,8 +161,7 @@ def main():
                 "choices": ["v1beta1", "v1beta2"],
                 "default": "v1beta1",
             },
-            "timeout": {"type": "int", "default": 120},
-            "poll_interval": {"type": "float", "default": 5.0},
+            **wait_options(120, 5.0),
         },
         supports_check_mode=True,
     )
@@ -208,14 +207,10 @@ def main():
         report["expected_pods"] = expected
         return report["ready"], report
 
-    try:
+    with failing_on_api_errors(module, api):
         done, report, elapsed, _attempts = wait_until(
             check, params["timeout"], params["poll_interval"]
         )
-    except KubeUnreachable as error:
-        module.fail_json(msg=str(error))
-    except KubeHTTPError as error:
-        module.fail_json(msg=describe_http_error(error, api.host))
     result = {
         "changed": False,
         "path": path,

@@ -144,11 +144,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.atelier.kube.plugins.module_utils.kube_api import (
     AUTH_ARG_SPEC,
     KubeHTTPError,
-    KubeUnreachable,
     TargetReader,
     connect,
-    describe_http_error,
+    failing_on_api_errors,
     hpa_path,
+    wait_options,
 )
 from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import (
     assess_hpa,
@@ -166,8 +166,7 @@ def main():
             "name": {"type": "str", "required": True},
             "namespace": {"type": "str", "default": "default"},
             "wait_for_pods": {"type": "bool", "default": True},
-            "timeout": {"type": "int", "default": 180},
-            "poll_interval": {"type": "float", "default": 5.0},
+            **wait_options(180, 5.0),
         },
         supports_check_mode=True,
     )
@@ -216,14 +215,10 @@ def main():
             report["ready"] = False
         return report["ready"], report
 
-    try:
+    with failing_on_api_errors(module, api):
         done, report, elapsed, _attempts = wait_until(
             check, params["timeout"], params["poll_interval"]
         )
-    except KubeUnreachable as error:
-        module.fail_json(msg=str(error))
-    except KubeHTTPError as error:
-        module.fail_json(msg=describe_http_error(error, api.host))
     result = {"changed": False, "elapsed": round(elapsed, 1), **report}
     if not done:
         module.fail_json(

@@ -165,11 +165,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.atelier.kube.plugins.module_utils.kube_api import (
     AUTH_ARG_SPEC,
     KubeHTTPError,
-    KubeUnreachable,
     TargetReader,
     connect,
-    describe_http_error,
+    failing_on_api_errors,
     hpa_path,
+    wait_options,
 )
 from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import (
     assess_pods,
@@ -255,8 +255,7 @@ def main():
                 "default": "desired",
             },
             "since": {"type": "str"},
-            "timeout": {"type": "int", "default": 300},
-            "poll_interval": {"type": "float", "default": 5.0},
+            **wait_options(300, 5.0),
         },
         mutually_exclusive=[("replicas_above", "replicas_at_most")],
         supports_check_mode=True,
@@ -296,7 +295,7 @@ def main():
         state["reached_at"] = time.time()
         return reached, count
 
-    try:
+    with failing_on_api_errors(module, api):
         done = wait_until(_tolerant(check, state), params["timeout"], params["poll_interval"])[0]
         event_list = api.get(
             f"/api/v1/namespaces/{namespace}/events",
@@ -305,10 +304,6 @@ def main():
                 f"involvedObject.name={name}"
             },
         )
-    except KubeUnreachable as error:
-        module.fail_json(msg=str(error))
-    except KubeHTTPError as error:
-        module.fail_json(msg=describe_http_error(error, api.host))
     events = hpa_events(event_list.get("items") or [], since)
     hpa = state.get("hpa") or {}
     result = {
