@@ -237,7 +237,15 @@ start_component() {
   done
   component_args "$name"
   setsid nohup "$BIN/$name" "${ARGS[@]}" >"$RUN/$name.log" 2>&1 </dev/null &
-  echo $! >"$RUN/$name.pid"
+  local pid=$! _
+  echo "$pid" >"$RUN/$name.pid"
+  # Until setsid and nohup have exec'd the component, /proc/<pid>/exe is
+  # theirs and running_pid would call it exited (seen on a loaded machine).
+  for _ in $(seq 1 50); do
+    [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$BIN/$name"* ]] && return 0
+    [ -e "/proc/$pid/exe" ] || return 0 # gone: check_alive reports it with its log
+    sleep 0.1
+  done
 }
 
 check_alive() {
