@@ -43,6 +43,8 @@
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/images.sh
+. "$(dirname "$0")/lib/images.sh"
 
 BUILD_MODULE=$ATELIER_ROOT/tools/k8s-build
 IMAGES_MODULE=$ATELIER_ROOT/tools/k8s-images
@@ -52,29 +54,11 @@ IMAGES_MODULE=$ATELIER_ROOT/tools/k8s-images
 . "$IMAGES_MODULE/versions.env"
 K8S_TAG=v$KUBERNETES_VERSION
 OUT=$ATELIER_CACHE/k8s/$K8S_TAG/images
+BUILT_BY=scripts/build-k8s-images.sh
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 NETBASE_PACKAGES=iptables,iproute2,conntrack,ca-certificates,busybox-static
-PATH_ENV=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-if [ -z "${GO:-}" ]; then
-  GO=go
-  command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || GO=/usr/local/go/bin/go
-fi
-export GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false"
 
-rebuild=false
-check_cached=false
-mode=build
-while (($#)); do
-  case $1 in
-    --rebuild) rebuild=true ;;
-    --check) check_cached=true ;;
-    --list) mode=list ;;
-    --dir) echo "$OUT"; exit 0 ;;
-    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
-    *) die "unknown argument '$1' (see --help)" ;;
-  esac
-  shift
-done
+parse_image_options "$@"
 
 # The Flannel images must be the ones the cni role's manifest names.
 cni_defaults=$ATELIER_ROOT/roles/cni/defaults/main.yml
@@ -102,61 +86,14 @@ IMAGES=("${KUBEADM_IMAGES[@]}"
   "ghcr.io/flannel-io/flannel:v$FLANNEL_VERSION"
   "ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGIN_TAG")
 
-archive_of() { local ref=$1 name=${1%:*}; echo "$OUT/${name##*/}-${ref##*:}.tar"; }
-
 if [ "$mode" = list ]; then
-  for ref in "${IMAGES[@]}"; do printf '%s\t%s\n' "$ref" "$(archive_of "$ref")"; done
+  print_image_list
   exit 0
 fi
 
 apt_install podman debootstrap gcc libc6-dev tar
-command -v "$GO" >/dev/null || die "no '$GO' on PATH: install Go (https://go.dev/dl/) or set GO=/path/to/go"
-
-mkdir -p "$OUT"
-if command -v flock >/dev/null; then
-  exec 9>"$OUT/.lock"
-  flock 9
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/atelier-k8s-images.XXXXXX")
-trap 'rm -rf "$WORK"; rm -f "$OUT"/*.partial' EXIT
-
-cached() {
-  local archive=$1
-  [ -f "$archive" ] && [ -f "$archive.sha256" ] \
-    && (cd "$(dirname "$archive")" && sha256sum --check --status "$(basename "$archive").sha256")
-}
-
-# go_install OUTFILE CGO LDFLAGS PACKAGE@VERSION: upstream's module with its own
-# go.mod and go.sum (CoreDNS: no replace directives, every module served).
-go_install() {
-  local out=$1 cgo=$2 ldflags=$3 pkg=$4 gobin
-  gobin=$(mktemp -d "$WORK/gobin.XXXXXX")
-  (cd / && GOBIN=$gobin CGO_ENABLED=$cgo nice -n 19 "$GO" install -trimpath -ldflags "$ldflags" "$pkg") \
-    || die "go install $pkg failed (the first build needs the Go module proxy: $("$GO" env GOPROXY))"
-  mv "$gobin"/* "$out"
-}
-
-# A root file system with what static Go binaries read: users, hosts lookup
-# order, a CA bundle, a writable /tmp.
-static_rootfs() {
-  local root=$1
-  mkdir -p "$root"/{etc/ssl/certs,tmp,usr/local/bin,var/run,root,home/nonroot}
-  chmod 1777 "$root/tmp"
-  cat >"$root/etc/passwd" <<'PASSWD'
-root:x:0:0:root:/root:/sbin/nologin
-nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
-nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
-PASSWD
-  cat >"$root/etc/group" <<'GROUP'
-root:x:0:
-nobody:x:65534:
-nonroot:x:65532:
-GROUP
-  echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
-  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-  fi
-}
+need_go
+begin_build k8s
 
 # The Debian root file system (iptables ...), debootstrapped once and cached.
 netbase_tar() {
@@ -180,20 +117,6 @@ netbase_tar() {
     rm -rf "$root"
   fi
   echo "$tar"
-}
-
-# make_image REF ROOTFS_DIR [podman import --change ...]: import, save, sha256.
-make_image() {
-  local ref=$1 root=$2 archive
-  shift 2
-  archive=$(archive_of "$ref")
-  local changes=(--change "ENV PATH=$PATH_ENV" --change "LABEL io.kube-atelier.built-by=scripts/build-k8s-images.sh")
-  while (($#)); do changes+=(--change "$1"); shift; done
-  tar --numeric-owner --xattrs -C "$root" -c . | podman import -q "${changes[@]}" - "$ref" >/dev/null
-  rm -f "$archive" "$archive.sha256"
-  podman save -q --format docker-archive -o "$archive.partial" "$ref"
-  mv "$archive.partial" "$archive"
-  (cd "$OUT" && sha256sum "$(basename "$archive")" >"$(basename "$archive").sha256")
 }
 
 # version_check REF: the image's entrypoint prints the version it must carry.
@@ -240,7 +163,7 @@ build_image() {
       ;;
     coredns)
       static_rootfs "$root"
-      go_install "$root/coredns" 0 "-s -w -X github.com/coredns/coredns/coremain.GitCommit=" \
+      go_install "$root/coredns" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=" "" \
         "github.com/coredns/coredns@$tag"
       make_image "$ref" "$root" 'ENTRYPOINT ["/coredns"]'
       ;;
@@ -298,36 +221,4 @@ build_image() {
   rm -rf "$root"
 }
 
-refs=()
-results=()
-seconds=()
-versions=()
-for ref in "${IMAGES[@]}"; do
-  archive=$(archive_of "$ref")
-  t0=$SECONDS
-  version=
-  if ! $rebuild && cached "$archive"; then
-    result=cached
-    if $check_cached; then
-      podman load -q -i "$archive" >/dev/null
-      version=$(version_check "$ref")
-      podman rmi -f "$ref" >/dev/null
-    fi
-  else
-    log "building $ref"
-    build_image "$ref"
-    version=$(version_check "$ref")
-    podman rmi -f "$ref" >/dev/null
-    result=cold
-  fi
-  refs+=("$ref")
-  results+=("$result")
-  seconds+=($((SECONDS - t0)))
-  versions+=("$version")
-done
-
-printf '\n%-58s %-7s %8s %6s  %s\n' image build seconds MB "version (archives in $OUT)"
-for i in "${!refs[@]}"; do
-  printf '%-58s %-7s %8s %6s  %s\n' "${refs[$i]}" "${results[$i]}" "${seconds[$i]}" \
-    "$(stat -c %s "$(archive_of "${refs[$i]}")" | awk '{ printf "%.1f", $1 / 1048576 }')" "${versions[$i]}"
-done
+build_images
