@@ -28,5 +28,9 @@ if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
   scripts/build-k8s-images.sh
   ATELIER_K8S_IMAGE_DIR=$(scripts/build-k8s-images.sh --dir)
   export ATELIER_K8S_IMAGE_DIR
+  # The labs' images as well (podinfo, metrics-server, Prometheus, the adapter).
+  scripts/build-lab-images.sh
+  ATELIER_LAB_IMAGE_DIR=$(scripts/build-lab-images.sh --dir)
+  export ATELIER_LAB_IMAGE_DIR
 fi
 ansible-playbook -i "$inventory" playbooks/site.yml "$@"

@@ -75,6 +75,10 @@ if ! $fast; then
   scripts/build-k8s-images.sh
   ATELIER_K8S_IMAGE_DIR=$(scripts/build-k8s-images.sh --dir)
   export ATELIER_K8S_IMAGE_DIR
+  stage "setup: lab images (built from Go modules, cached)"
+  scripts/build-lab-images.sh
+  ATELIER_LAB_IMAGE_DIR=$(scripts/build-lab-images.sh --dir)
+  export ATELIER_LAB_IMAGE_DIR
 
   ((${#scenarios[@]})) || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | cut -d/ -f2 | sort)
   for scenario in "${scenarios[@]}"; do
