@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark of the sandbox cluster (scripts/sandbox.sh): a bring-up from no
+# nodes with every build cached (binaries, images, venv, node image), a second
+# run on the running cluster (what a re-run costs), and the memory the running
+# sandbox holds: each node container's cgroup (rss, shmem) and the host's
+# `free` before the nodes and after.
+#
+#   scripts/bench/sandbox_cluster_bench.sh
+#
+# It removes the sandbox nodes first (their volumes too) and leaves the
+# cluster running at the end (scripts/sandbox.sh down stops it).
+set -euo pipefail
+# shellcheck source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+cd "$ATELIER_ROOT"
+
+NODES=(sandbox-c01-n1 sandbox-c01-n2 sandbox-c01-n3)
+
+used_mib() { free -m | awk '/^Mem:/ { print $3 }'; }
+
+timed_run() {
+  local started log
+  log=$(mktemp)
+  started=$(date +%s)
+  scripts/run.sh >"$log" 2>&1 || { tail -n 40 "$log"; die "scripts/run.sh failed (log: $log)"; }
+  echo $(($(date +%s) - started))
+  rm -f "$log"
+}
+
+# The caches first, so the bring-up measures the cluster and not the builds.
+scripts/build-k8s-artifacts.sh >/dev/null
+scripts/build-k8s-images.sh >/dev/null
+scripts/sandbox-nodes.sh down >/dev/null
+sleep 2
+before=$(used_mib)
+bring_up=$(timed_run)
+sleep 30  # let the control plane settle before reading memory
+after=$(used_mib)
+rerun=$(timed_run)
+
+printf '\n%-44s %10s\n' "sandbox cluster (3 nodes, caches warm)" "value"
+printf '%-44s %9ss\n' "bring-up from no nodes (scripts/run.sh)" "$bring_up"
+printf '%-44s %9ss\n' "re-run on the running cluster" "$rerun"
+printf '%-44s %8sMiB\n' "host memory used, before -> after" "$before -> $after"
+for node in "${NODES[@]}"; do
+  stats=$(podman exec "$node" cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null \
+    || podman exec "$node" cat /sys/fs/cgroup/memory.stat)
+  rss=$(awk '$1 == "total_rss" || $1 == "anon" { print int($2 / 1048576); exit }' <<<"$stats")
+  shmem=$(awk '$1 == "total_shmem" || $1 == "shmem" { print int($2 / 1048576); exit }' <<<"$stats")
+  printf '%-44s %8sMiB\n' "$node rss (shmem)" "$rss ($shmem)"
+done
