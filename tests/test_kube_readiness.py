@@ -698,6 +698,11 @@ def run_module(module: str, args: dict, check_mode: bool = True) -> dict:
          "since: 'when the load started' is neither an RFC 3339 time"),
         ("hpa_scale_out", {"name": "podinfo", "since": "2999-01-01T00:00:00Z"},
          "since: '2999-01-01T00:00:00Z' is in the future"),
+        # Epoch seconds arrive as a string (now().timestamp() through a template).
+        ("hpa_scale_out", {"name": "podinfo", "since": "32503680000.25"},
+         "since: '32503680000.25' is in the future"),
+        ("hpa_scale_out", {"name": "podinfo", "since": "1796112124.834303"},
+         "kubeconfig (default $KUBECONFIG or ~/.kube/config): no file at /nonexistent/kubeconfig"),
         # Valid arguments, then the connection options are checked before any request.
         ("hpa_ready", {"name": "podinfo"},
          "kubeconfig (default $KUBECONFIG or ~/.kube/config): no file at /nonexistent/kubeconfig"),

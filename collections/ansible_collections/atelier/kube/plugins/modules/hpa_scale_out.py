@@ -159,6 +159,7 @@ rescales:
   elements: dict
 """
 
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -186,6 +187,9 @@ from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import
 )
 
 
+EPOCH_SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
 def _check_params(params: dict, started_wall: float) -> tuple[list[str], float]:
     """Problems with the arguments, and since as epoch seconds."""
     problems = timing_problems(params["timeout"], params["poll_interval"])
@@ -202,7 +206,10 @@ def _check_params(params: dict, started_wall: float) -> tuple[list[str], float]:
             problems.append(f"{key}: must be 0 or more, got {params[key]}")
     since = started_wall
     if params["since"]:
-        parsed = parse_time(params["since"])
+        # Ansible hands a number over as a string (the option is a str): digits
+        # are epoch seconds, anything else an RFC 3339 time.
+        text = params["since"].strip()
+        parsed = float(text) if EPOCH_SECONDS.match(text) else parse_time(text)
         if parsed is None:
             problems.append(
                 f"since: '{params['since']}' is neither an RFC 3339 time "
