@@ -36,7 +36,7 @@ VARIANTS = {
             },
             "scaleUp": {"stabilizationWindowSeconds": 0},
         },
-        "lab_autoscaling_metric_resolution": "10s",
+        "lab_autoscaling_metric_resolution": "12s",
         "lab_autoscaling_kubelet_insecure_tls": False,
     },
 }
@@ -127,7 +127,7 @@ def test_what_the_slides_rely_on(rendered):
     pod = dep["spec"]["template"]
     assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
     container = pod["spec"]["containers"][0]
-    assert container["resources"]["requests"]["cpu"] == "1m"
+    assert container["resources"]["requests"]["cpu"] == "3m"
     assert container["resources"]["limits"]["cpu"] == "100m"
     assert container["command"][:2] == ["./podinfo", "--port=9898"]
     assert container["image"] == "ghcr.io/stefanprodan/podinfo:6.9.2"
@@ -166,7 +166,7 @@ def test_what_the_slides_rely_on(rendered):
         assert "behavior" not in hpa["spec"]
     else:
         assert "--kubelet-insecure-tls" not in ms["args"]
-        assert "--metric-resolution=10s" in ms["args"]
+        assert "--metric-resolution=12s" in ms["args"]
         assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 60
         assert custom["spec"]["behavior"] == hpa["spec"]["behavior"]
 
