@@ -3,7 +3,8 @@
 # nodes with every build cached (binaries, images, venv, node image), a second
 # run on the running cluster (what a re-run costs), and the memory the running
 # sandbox holds: each node container's cgroup (rss, shmem) and the host's
-# `free` before the nodes and after.
+# `free` before the nodes and after. The bring-up is the whole main job:
+# cluster, access, the autoscaling lab and its verify (hey until scale-out).
 #
 #   scripts/bench/sandbox_cluster_bench.sh
 #
@@ -30,6 +31,7 @@ timed_run() {
 # The caches first, so the bring-up measures the cluster and not the builds.
 scripts/build-k8s-artifacts.sh >/dev/null
 scripts/build-k8s-images.sh >/dev/null
+scripts/build-lab-images.sh >/dev/null
 scripts/sandbox-nodes.sh down >/dev/null
 sleep 2
 before=$(used_mib)
