@@ -186,7 +186,6 @@ from ansible_collections.atelier.kube.plugins.module_utils.kube_readiness import
     wait_until,
 )
 
-
 EPOCH_SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
