@@ -18,6 +18,37 @@ NETWORK=kube-atelier-sandbox
 NODES=(sandbox-c01-n1 sandbox-c01-n2 sandbox-c01-n3)
 IMAGE=${ATELIER_NODE_IMAGE:-localhost/kube-atelier-node:debian12}
 PREP=$ATELIER_ROOT/scripts/sandbox-node
+# kubeadm_cluster_service_cidr and kubeadm_cluster_pod_cidr, the defaults the
+# sandbox cohort keeps (a unit test holds them equal to the role's).
+CLUSTER_RANGES=(10.96.0.0/12 10.244.0.0/16)
+GUARD_TABLE=kube_atelier_sandbox
+
+# A packet for a Service address that kube-proxy has not translated yet (the
+# kube-apiserver dials a new APIService's Service within a second of its
+# creation) leaves through the host's default route. A cloud drops it; on
+# this machine an egress proxy answers any address on port 443 (with a 404),
+# and the aggregator kept that connection, so the APIService never became
+# Available. Refused here, the dial fails at once, the next one is translated,
+# and no traffic for the cluster's ranges gets past this host.
+guard_cluster_ranges() {
+  apt_install nftables
+  local subnet ranges
+  subnet=$(podman network inspect -f '{{range .Subnets}}{{.Subnet}}{{end}}' "$NETWORK")
+  ranges=$(IFS=,; echo "${CLUSTER_RANGES[*]}")
+  nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
+  # A table of its own, before the forward hook's other chains (netavark's),
+  # whatever order they are in. A TCP reset also ends a connection already
+  # made astray (ICMP would leave it hanging until it times out).
+  nft -f - <<RULES
+table inet $GUARD_TABLE {
+  chain forward {
+    type filter hook forward priority filter - 10; policy accept;
+    ip saddr $subnet ip daddr { $ranges } meta l4proto tcp counter reject with tcp reset
+    ip saddr $subnet ip daddr { $ranges } counter reject
+  }
+}
+RULES
+}
 
 start_node() {
   local node=$1
@@ -42,6 +73,7 @@ start_node() {
 case ${1:-} in
   up)
     podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
+    guard_cluster_ranges
     for node in "${NODES[@]}"; do
       if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
         continue
@@ -57,6 +89,7 @@ case ${1:-} in
       podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
     done
     podman network rm "$NETWORK" >/dev/null 2>&1 || true
+    nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
     log "sandbox nodes removed"
     ;;
   status)

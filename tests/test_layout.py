@@ -58,3 +58,19 @@ def test_every_default_is_specified_and_documented(role: Path):
         assert name.startswith(f"{role.name}_"), f"{role.name}: {name} lacks the role prefix"
     for name, option in options.items():
         assert option.get("description"), f"{role.name}: {name} has no description"
+
+
+def test_sandbox_guard_covers_the_cluster_ranges():
+    """scripts/sandbox-nodes.sh refuses what the nodes send to the cluster's
+    Service and Pod ranges past the host: they must be the ranges the sandbox
+    cluster gets, kubeadm_cluster's defaults."""
+    script = (ROOT / "scripts/sandbox-nodes.sh").read_text()
+    guarded = re.search(r"^CLUSTER_RANGES=\((.*)\)$", script, re.M).group(1).split()
+    defaults = (ROOT / "roles/kubeadm_cluster/defaults/main.yml").read_text()
+    ranges = [
+        re.search(rf"^kubeadm_cluster_{name}_cidr: .*default\('([^']+)'\)", defaults, re.M).group(1)
+        for name in ("service", "pod")
+    ]
+    assert guarded == ranges
+    cohort = (ROOT / "inventories/sandbox/cohort.yml").read_text()
+    assert "service_cidr" not in cohort and "pod_cidr" not in cohort

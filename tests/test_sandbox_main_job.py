@@ -201,6 +201,22 @@ def fetch_from(node: str, url: str, deadline: float) -> str:
         time.sleep(2)
 
 
+def test_service_addresses_never_leave_the_sandbox(main_job):
+    """A dial to a Service address kube-proxy has not translated (here one no
+    Service has) is refused on the host, at once, by sandbox-nodes.sh's guard:
+    without it, it left the host and this machine's egress proxy answered."""
+    table = subprocess.run(
+        ["nft", "list", "table", "inet", "kube_atelier_sandbox"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "10.96.0.0/12" in table.stdout and "reject with tcp reset" in table.stdout
+    started = time.monotonic()
+    dial = on_node(NODES[0], "curl", "-sk", "-m", "10", "https://10.111.222.233:443/")
+    assert dial.returncode == 7, dial  # curl: could not connect
+    assert time.monotonic() - started < 5
+
+
 def test_a_deployment_answers_over_its_service_and_nodeport(main_job):
     applied = kubectl("apply", "-f", "-", stdin=WEB)
     assert applied.returncode == 0, applied.stderr
