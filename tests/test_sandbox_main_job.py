@@ -246,6 +246,33 @@ def test_the_learner_has_a_kubeconfig_of_their_own(main_job):
     assert len(nodes.stdout.split()) == 3, nodes.stderr
 
 
+def test_namespace_mode_confines_the_learner_and_can_be_undone(main_job):
+    """learner_access_kubeconfig: namespace (learners sharing a cluster) on a
+    cohort that had cluster-admin: the learner keeps their kubeconfig, loses
+    the cluster, is admin of their own namespace; switching back restores it."""
+    access = ["ansible-playbook", "-i", "inventories/sandbox", "playbooks/access.yml"]
+    namespaced = [*access, "-e", "learner_access_kubeconfig=namespace"]
+    switched = run(namespaced)
+    assert switched.returncode == 0, switched.stdout[-3000:]
+    nodes = on_node(NODES[0], "kubectl", "get", "nodes", user="learner01")
+    assert "Forbidden" in nodes.stderr, nodes
+    default = on_node(NODES[0], "kubectl", "config", "view", "--minify", "-o",
+                      "jsonpath={..namespace}", user="learner01")  # fmt: skip
+    assert default.stdout == "learner01"
+    can = on_node(NODES[0], "kubectl", "auth", "can-i", "create", "deployments", user="learner01")
+    assert can.stdout.strip() == "yes", can
+    elsewhere = on_node(NODES[0], "kubectl", "auth", "can-i", "create", "deployments", "-n",
+                        "default", user="learner01")  # fmt: skip
+    assert elsewhere.stdout.strip() == "no", elsewhere
+    again = run(namespaced)
+    assert recap(again.stdout)["sandbox-c01-n1"]["changed"] == 0, again.stdout[-3000:]
+    back = run(access)
+    assert back.returncode == 0, back.stdout[-3000:]
+    nodes = on_node(NODES[0], "kubectl", "get", "nodes", "-o", "name", user="learner01")
+    assert len(nodes.stdout.split()) == 3, nodes.stderr
+    kubectl("delete", "namespace", "learner01", "--wait=false")
+
+
 def test_status_reports_the_cluster(main_job):
     status = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/status.yml"])
     assert status.returncode == 0, status.stdout[-3000:]
