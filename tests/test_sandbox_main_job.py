@@ -16,7 +16,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import ROOT, run
+from conftest import ROOT, run, wait_for
 
 pytestmark = pytest.mark.podman
 NODES = ["sandbox-c01-n1", "sandbox-c01-n2", "sandbox-c01-n3"]
@@ -342,6 +342,33 @@ def test_a_rerun_changes_nothing(main_job):
     changed = {host: c["changed"] for host, c in recap(rerun.stdout).items() if c["changed"]}
     assert changed == {}, changed
     main_job.rerun_output = rerun.stdout + rerun.stderr
+
+
+def test_the_custom_metric_hpa_scales_out_under_load(main_job):
+    """The lab's other HPA (lab_autoscaling_hpa: custom: http_requests, 10/s a
+    pod) in place of the CPU/memory one: verify's hey load scales podinfo out
+    on the custom metric alone."""
+    custom = ["-e", "lab_autoscaling_hpa=custom"]
+    applied = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
+                   "--tags", "autoscaling", *custom], timeout=900)  # fmt: skip
+    assert applied.returncode == 0, applied.stdout[-3000:]
+    hpa = json.loads(kubectl("get", "hpa", "podinfo", "-o", "json").stdout)
+    assert [m["pods"]["metric"]["name"] for m in hpa["spec"]["metrics"]] == ["http_requests"]
+
+    def at_minimum():  # the earlier verify's scale-out, undone at rest
+        time.sleep(5)
+        replicas = kubectl("get", "deployment", "podinfo", "-o", "jsonpath={.spec.replicas}")
+        return replicas.stdout == "2"
+
+    wait_for(at_minimum, "podinfo back at 2 replicas", timeout=300)
+    verify = ["ansible-playbook", "-i", "inventories/sandbox", "playbooks/verify.yml", *custom]
+    verified = run(verify, timeout=900)
+    assert verified.returncode == 0, verified.stdout[-3000:]
+    written = ROOT / "inventories/sandbox/artifacts/verify/sandbox-c01.json"
+    lab = json.loads(written.read_text())["labs"]["autoscaling"]
+    assert lab["passed"] and lab["replicas_under_load"] > 2, lab
+    hpa = json.loads(kubectl("get", "hpa", "podinfo", "-o", "json").stdout)
+    assert [m["type"] for m in hpa["status"]["currentMetrics"]] == ["Pods"], hpa["status"]
 
 
 def test_the_lab_reset_leaves_nothing_of_the_lab(main_job):
