@@ -122,3 +122,25 @@ def test_teardown_finds_servers_by_metadata_even_when_not_in_the_file(cloud, tmp
     result = playbook("teardown", folder, "-e", "teardown_confirmed=true")
     assert result.returncode == 0, result.stdout[-3000:]
     assert all(not names for names in cohort_resources(cloud, "it-gamma").values())
+
+
+def test_another_key_under_the_cohorts_name_is_refused_clearly(cloud, tmp_path):
+    """The cohort's folder made anew (a fresh clone: secrets are not in git)
+    while its key stayed on the cloud: a message that says so and what to do,
+    before any server is asked for."""
+    folder = write_cohort(tmp_path / "it-delta", "it-delta", learners=1, nodes=1)
+    playbook("teardown", folder, "-e", "teardown_confirmed=true")
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    public_key = other.with_suffix(".pub").read_text()
+    cloud.compute.create_keypair(name="it-delta-key", public_key=public_key)
+    try:
+        result = playbook("provision", folder, *NO_WAIT)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0
+        refusal = "keypair 'it-delta-key' on the cloud holds another public key"
+        assert refusal in output, output[-3000:]
+        assert "Create the servers" not in output
+    finally:
+        playbook("teardown", folder, "-e", "teardown_confirmed=true")
+    assert all(not names for names in cohort_resources(cloud, "it-delta").values())

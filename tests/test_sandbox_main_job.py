@@ -23,12 +23,19 @@ NODES = ["sandbox-c01-n1", "sandbox-c01-n2", "sandbox-c01-n3"]
 ADDRESS_FORMAT = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
 
 
+def teardown_the_sandbox_cohort():
+    return run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/teardown.yml",
+                "-e", "teardown_confirmed=true"])  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def main_job():
+    # What a run interrupted before its teardown left on the sandbox cloud (its
+    # key then differs from this clone's new one, and provisioning stops).
+    teardown_the_sandbox_cohort()
     result = run(["scripts/run.sh"], timeout=1800)
     yield result
-    run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/teardown.yml",
-         "-e", "teardown_confirmed=true"])  # fmt: skip
+    teardown_the_sandbox_cohort()
     subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "down"], check=False)
 
 
