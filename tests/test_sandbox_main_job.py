@@ -21,6 +21,8 @@ from conftest import ROOT, run, wait_for
 pytestmark = pytest.mark.podman
 NODES = ["sandbox-c01-n1", "sandbox-c01-n2", "sandbox-c01-n3"]
 ADDRESS_FORMAT = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+# What verify writes for the cluster (playbooks/verify.yml, status.yml reads it).
+VERIFY_RESULT = ROOT / "inventories/sandbox/artifacts/verify/sandbox-c01.json"
 
 
 def teardown_the_sandbox_cohort():
@@ -296,8 +298,7 @@ def test_kubectl_top_nodes_works(main_job):
 def test_the_autoscaling_lab_passed_verify_with_a_scale_out(main_job):
     """The verify stage of the main job: the APIs, the HPA, the custom metric,
     then hey from the login host until the HPA scaled podinfo out."""
-    written = ROOT / "inventories/sandbox/artifacts/verify/sandbox-c01.json"
-    result = json.loads(written.read_text())
+    result = json.loads(VERIFY_RESULT.read_text())
     lab = result["labs"]["autoscaling"]
     assert lab["passed"], lab
     assert lab["replicas_under_load"] > lab["replicas_before"]["min"] == 2
@@ -371,8 +372,7 @@ def test_the_custom_metric_hpa_scales_out_under_load(main_job):
     verify = ["ansible-playbook", "-i", "inventories/sandbox", "playbooks/verify.yml", *custom]
     verified = run(verify, timeout=900)
     assert verified.returncode == 0, verified.stdout[-3000:]
-    written = ROOT / "inventories/sandbox/artifacts/verify/sandbox-c01.json"
-    lab = json.loads(written.read_text())["labs"]["autoscaling"]
+    lab = json.loads(VERIFY_RESULT.read_text())["labs"]["autoscaling"]
     assert lab["passed"] and lab["replicas_under_load"] > 2, lab
     hpa = json.loads(kubectl("get", "hpa", "podinfo", "-o", "json").stdout)
     assert [m["type"] for m in hpa["status"]["currentMetrics"]] == ["Pods"], hpa["status"]
