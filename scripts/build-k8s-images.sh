@@ -55,7 +55,6 @@ IMAGES_MODULE=$ATELIER_ROOT/tools/k8s-images
 K8S_TAG=v$KUBERNETES_VERSION
 OUT=$ATELIER_CACHE/k8s/$K8S_TAG/images
 BUILT_BY=scripts/build-k8s-images.sh
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 NETBASE_PACKAGES=iptables,iproute2,conntrack,ca-certificates,busybox-static
 
 parse_image_options "$@"
@@ -96,28 +95,7 @@ need_go
 begin_build k8s
 
 # The Debian root file system (iptables ...), debootstrapped once and cached.
-netbase_tar() {
-  local hash tar
-  hash=$(echo "$MIRROR $DEBIAN_SUITE $NETBASE_PACKAGES v1" | sha256sum | cut -c1-12)
-  tar=$ATELIER_CACHE/images/k8s-netbase-$hash.tar
-  if [ ! -f "$tar" ]; then
-    local root=$WORK/netbase
-    log "debootstrap $DEBIAN_SUITE with $NETBASE_PACKAGES (once, cached in $tar)"
-    if ! nice -n 19 debootstrap --variant=minbase --include="$NETBASE_PACKAGES" "$DEBIAN_SUITE" "$root" "$MIRROR" \
-        >"$WORK/debootstrap.log" 2>&1; then
-      tail -n 40 "$WORK/debootstrap.log" >&2
-      die "debootstrap failed"
-    fi
-    chroot "$root" /bin/sh -c 'apt-get clean' >/dev/null
-    rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
-      "$root"/usr/share/info/* "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
-    : >"$root/etc/machine-id"
-    mkdir -p "$(dirname "$tar")"
-    tar --numeric-owner -C "$root" -cf "$tar.partial" . && mv "$tar.partial" "$tar"
-    rm -rf "$root"
-  fi
-  echo "$tar"
-}
+netbase_tar() { debootstrap_tar k8s-netbase "$NETBASE_PACKAGES"; }
 
 # version_check REF: the image's entrypoint prints the version it must carry.
 version_check() {

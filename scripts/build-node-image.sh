@@ -10,12 +10,13 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror: debootstrap's own default unless DEBIAN_MIRROR names one.
+MIRROR=${DEBIAN_MIRROR:-}
 SUITE=bookworm
 PACKAGES=python3,python3-apt,sudo,systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,ca-certificates
 IMAGE=${ATELIER_NODE_IMAGE:-localhost/kube-atelier-node:debian12}
 
-recipe_hash=$( { cat "$0"; echo "$MIRROR $SUITE $PACKAGES"; } | sha256sum | cut -c1-12)
+recipe_hash=$( { cat "$0"; echo "${MIRROR:-debootstrap-default} $SUITE $PACKAGES"; } | sha256sum | cut -c1-12)
 versioned="${IMAGE}-${recipe_hash}"
 archive="$ATELIER_CACHE/images/$(basename "${IMAGE//:/-}")-${recipe_hash}.tar"
 
@@ -28,17 +29,21 @@ else
   t0=$SECONDS
   work=$(mktemp -d "${TMPDIR:-/tmp}/atelier-rootfs.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  log "debootstrap $SUITE ($MIRROR) -> $versioned"
-  if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/rootfs" "$MIRROR" \
+  log "debootstrap $SUITE (${MIRROR:-debootstrap default mirror}) -> $versioned"
+  if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/rootfs" ${MIRROR:+"$MIRROR"} \
       >"$work/debootstrap.log" 2>&1; then
     tail -n 40 "$work/debootstrap.log" >&2
     die "debootstrap failed"
   fi
   root=$work/rootfs
+  # The mirror debootstrap used (its sources.list), for the updates and
+  # security suites beside it.
+  mirror=$(awk '$1 == "deb" { print $2; exit }' "$root/etc/apt/sources.list")
+  [ -n "$mirror" ] || die "debootstrap wrote no mirror in $root/etc/apt/sources.list"
   cat >"$root/etc/apt/sources.list" <<SRC
-deb $MIRROR $SUITE main
-deb $MIRROR $SUITE-updates main
-deb ${MIRROR%/debian}/debian-security $SUITE-security main
+deb $mirror $SUITE main
+deb $mirror $SUITE-updates main
+deb ${mirror%/debian}/debian-security $SUITE-security main
 SRC
   chroot "$root" /bin/sh -c 'apt-get clean; rm -rf /var/lib/apt/lists/*'
   # Each container must get its own machine-id from systemd at first boot.

@@ -16,7 +16,7 @@
 #
 # Everything lives in $ATELIER_CACHE/sandbox-apiserver/ (or $SANDBOX_APISERVER_DIR):
 # pki/ and the kubeconfigs (made once by kubeadm, keys 0600), etcd/ (data),
-# run/ (logs, pids). The ports are fixed: one control plane at a time.
+# run/ (logs, pids). The ports are fixed per SANDBOX_APISERVER_PORT_OFFSET (below).
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -31,11 +31,16 @@ KUBECONFIG_FILE=$STATE/admin.conf
 # node on this machine keeps its ports, and none of the sandbox cloud's
 # (3306, 5000, 5672, 8774, 8778, 9292, 9696, 11211, 25672) is near.
 HOST=127.0.0.1
-ETCD_PORT=23790
-ETCD_PEER_PORT=23800
-APISERVER_PORT=26443
-CONTROLLER_MANAGER_PORT=26257
-SCHEDULER_PORT=26259
+# A second control plane beside the first (a developer's scenario while the
+# suite runs): its own SANDBOX_APISERVER_DIR and SANDBOX_APISERVER_PORT_OFFSET
+# (e.g. 100), added to every port.
+OFFSET=${SANDBOX_APISERVER_PORT_OFFSET:-0}
+[[ $OFFSET =~ ^[0-9]{1,3}$ ]] || die "SANDBOX_APISERVER_PORT_OFFSET='$OFFSET': a number from 0 to 999"
+ETCD_PORT=$((23790 + OFFSET))
+ETCD_PEER_PORT=$((23800 + OFFSET))
+APISERVER_PORT=$((26443 + OFFSET))
+CONTROLLER_MANAGER_PORT=$((26257 + OFFSET))
+SCHEDULER_PORT=$((26259 + OFFSET))
 SERVICE_CIDR=10.96.0.0/12
 # kubeadm refuses a loopback advertiseAddress (it looks for a global address
 # on lo instead). It only lands in certificate SANs and in the kubeconfigs of
@@ -298,6 +303,24 @@ wait_default_service_account() {
   done
 }
 
+# wait_settled: in its first seconds the controller-manager makes its
+# controllers' ServiceAccounts and each namespace's kube-root-ca.crt; a
+# snapshot of the cluster taken then (the lab scenarios compare one with the
+# cluster after their Reset) would miss some. Waits until two listings 2 s
+# apart are the same.
+wait_settled() {
+  local deadline=$((SECONDS + 60)) listed previous=""
+  while :; do
+    listed=$(kubectl_as admin get serviceaccounts,configmaps,secrets,roles,rolebindings \
+      --all-namespaces --output name 2>/dev/null | sort | sha256sum)
+    [ "$listed" = "$previous" ] && return 0
+    check_alive
+    ((SECONDS < deadline)) || die "the controllers still made objects after 60s ($RUN/kube-controller-manager.log)"
+    previous=$listed
+    sleep 2
+  done
+}
+
 usage_hint() {
   log "use it with: eval \"\$($0 env)\"   (or KUBECONFIG=$KUBECONFIG_FILE); kubectl: $BIN/kubectl"
   log "apiserver https://$HOST:$APISERVER_PORT, etcd https://$HOST:$ETCD_PORT; no nodes: pods stay Pending"
@@ -327,7 +350,8 @@ cmd_up() {
   phase "apiserver /readyz, controller-manager and scheduler /healthz answer"
   bind_cluster_admins
   wait_default_service_account
-  phase "sandbox apiserver ready (controllers running)"
+  wait_settled
+  phase "sandbox apiserver ready (controllers running, their first objects made)"
   usage_hint
 }
 

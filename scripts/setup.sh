@@ -8,6 +8,8 @@ set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 apt_install python3-venv git openssh-client rsync
+# The tests log in over SSH with a login card's password (tests/test_sandbox_main_job.py).
+apt_install sshpass
 # Login cards (WeasyPrint: pango, local fonts) and their test (pdftoppm, pdftotext).
 apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 

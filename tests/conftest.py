@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +36,44 @@ def run(args: list[str], timeout: int = 900, **kwargs) -> subprocess.CompletedPr
         check=False,
         **kwargs,
     )
+
+
+# The Kubernetes releases the project supports (kubeadm_cluster's table).
+RELEASES = sorted(
+    yaml.safe_load((ROOT / "roles/kubeadm_cluster/defaults/main.yml").read_text())[
+        "kubeadm_cluster_releases"
+    ]
+)
+
+
+def validation_problems(files: list, release: str) -> str:
+    """What kubernetes-validate --strict says of the files for a release, ''
+    when they are valid (an apiVersion the release does not know is only a
+    warning there, so a warning counts as a problem)."""
+    result = subprocess.run(
+        ["kubernetes-validate", "--strict", "--quiet", "-k", f"{release}.0", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    return output if result.returncode != 0 or "WARN" in output else ""
+
+
+def role_on_localhost(tmp_path: Path, role: str, extra_vars: dict) -> tuple[int, str]:
+    """The role alone on localhost with extra_vars: (return code, output).
+    The role tests give it a kubeconfig that does not exist, so only a refusal
+    in the role's input checks is seen."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- name: Bad input\n  hosts: localhost\n  connection: local\n  gather_facts: false\n"
+        "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+        f"  roles:\n    - role: {role}\n"
+    )
+    result = run(
+        ["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra_vars)]
+    )
+    return result.returncode, result.stdout + result.stderr
 
 
 @pytest.fixture
@@ -91,3 +131,22 @@ def api(kubeconfig: Path):
     from kubernetes import config  # noqa: PLC0415 (only the control-plane tests need it)
 
     return config.new_client_from_config(config_file=str(kubeconfig))
+
+
+def teardown_the_sandbox_cohort():
+    return run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/teardown.yml",
+                "-e", "teardown_confirmed=true"])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def main_job():
+    """The README's main job on the sandbox (scripts/run.sh), run once: the
+    main-job tests, then the recovery tests, work on the cluster it made; its
+    servers, containers and volumes are removed at the end of the session."""
+    # What a run interrupted before its teardown left on the sandbox cloud (its
+    # key then differs from this clone's new one, and provisioning stops).
+    teardown_the_sandbox_cohort()
+    result = run(["scripts/run.sh"], timeout=1800)
+    yield result
+    teardown_the_sandbox_cohort()
+    subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "down"], check=False)

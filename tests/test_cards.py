@@ -22,8 +22,7 @@ from pypdf import PdfReader
 LEARNERS = 60
 
 
-@pytest.fixture
-def cohort(tmp_path):
+def make_cohort(tmp_path, cohort_vars):
     folder = tmp_path / "k8s-test"
     folder.mkdir()
     learners = [f"learner{i:02d}" for i in range(1, LEARNERS + 1)]
@@ -35,8 +34,8 @@ def cohort(tmp_path):
                 "cohort": "k8s-test",
                 "cloud": "none",
                 "learners": learners,
-                "labs": ["autoscaling", "jupyterhub"],
-                "vars": {"learner_access_password_login": True},
+                "labs": ["autoscaling"],
+                "vars": cohort_vars,
             }
         )
     )
@@ -49,6 +48,15 @@ def cohort(tmp_path):
         passwords[name] = "".join(secrets.choice(alphabet) for _ in range(16))
         (store / f"{name}.password").write_text(f"{passwords[name]} salt=abcdefgh12345678")
     return folder, passwords
+
+
+@pytest.fixture
+def cohort(tmp_path):
+    # The podinfo NodePort overridden: the card prints the lab's actual port.
+    return make_cohort(
+        tmp_path,
+        {"learner_access_password_login": True, "lab_autoscaling_podinfo_node_port": 30555},
+    )
 
 
 def run_cards(folder, **extra_vars):
@@ -77,7 +85,9 @@ def test_sixty_learner_cards(cohort):
     for name, password in passwords.items():
         assert f"ssh {name}@" in text
         assert password in text
-    assert "31198" in text and "31190" in text and "JupyterHub" in text
+    # The enabled lab's links, from its declaration: the override, not the default.
+    assert ":30555/" in text and ":31190/" in text and ":31198/" not in text
+    assert "JupyterHub" not in text
     logins = [json.loads(line) for line in (out / "logins.jsonl").read_text().splitlines()]
     assert [entry["password"] for entry in logins] == list(passwords.values())
     if shutil.which("pdftoppm"):
@@ -127,3 +137,20 @@ def test_logo_that_is_not_an_image_is_refused(cohort, tmp_path):
         "cards_logo: '" in result.stdout
         and "missing.png' is not a local image file" in result.stdout
     )
+
+
+def test_without_password_login_only_learners_without_a_key_get_their_password(tmp_path):
+    folder, passwords = make_cohort(tmp_path, {})
+    result = run_cards(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    logins = {
+        entry["user"]: entry
+        for entry in map(
+            json.loads, (folder / "artifacts/cards/logins.jsonl").read_text().splitlines()
+        )
+    }
+    # learner02 has a key: no password login for them, the card says to use it.
+    assert logins["learner02"]["password"] == ""
+    assert all(logins[n]["password"] == p for n, p in passwords.items() if n != "learner02")
+    page = (folder / "artifacts" / "cards" / "cards.html").read_text()
+    assert page.count("use your SSH key") == 1

@@ -4,8 +4,13 @@ cut) and the trainer's logins files (JSONL and CSV, 0600: they hold passwords).
 
 Input (JSON on stdin, from playbooks/cards.yml; it carries no password):
   {"cohort": str, "lang": "fr"|"en", "title": str, "qr": bool, "logo": path|"",
-   "clusters": [{"cluster": "01", "address": "203.0.113.5", "labs": [...],
+   "clusters": [{"cluster": "01", "address": "203.0.113.5",
+                 "links": [{"label": "podinfo", "port": 31198, "path": "/"}, ...],
                  "password_login": bool, "learners": [{"name", "email"?, "ssh_public_key"?}]}]}
+"links" are the enabled labs' links, from their roles' meta/lab.yml rendered
+with the cohort's variables (playbooks/cards.yml). A learner without an SSH
+key logs in with their password (learner_access allows it for them), so their
+card prints it; with "password_login" every card does.
 Passwords are read from <secrets>/<name>.password ("<password> salt=<salt>",
 written by the learner_access role). Nothing is fetched from the network:
 WeasyPrint gets no base URL and the fonts are the system's (DejaVu); the
@@ -40,9 +45,6 @@ STRINGS = {
         "use_key": "use your SSH key",
         "ssh": "Connect",
         "labs": "Lab pages",
-        "podinfo": "podinfo",
-        "prometheus": "Prometheus",
-        "jupyterhub": "JupyterHub",
     },
     "fr": {
         "title": "Atelier Kubernetes",
@@ -54,13 +56,8 @@ STRINGS = {
         "use_key": "utilisez votre clé SSH",
         "ssh": "Connexion",
         "labs": "Pages des TP",
-        "podinfo": "podinfo",
-        "prometheus": "Prometheus",
-        "jupyterhub": "JupyterHub",
     },
 }
-# NodePorts of the lab services (the labs' manifests use the same numbers).
-LAB_PORTS = {"podinfo": 31198, "prometheus": 31190, "jupyterhub": 31180}
 CARDS_PER_PAGE = 8  # 2 columns x 4 rows on A4
 CARDS_PER_PAGE_WITH_QR = 6  # 2 x 3: room for the QR code under the text
 
@@ -101,12 +98,14 @@ def card_data(spec: dict, secrets: Path) -> list[dict]:
     cards = []
     for cluster in spec["clusters"]:
         address = cluster["address"]
-        labs = ["podinfo", "prometheus"]
-        if "jupyterhub" in cluster.get("labs", []):
-            labs.append("jupyterhub")
+        urls = [
+            (str(link["label"]), f"http://{address}:{int(link['port'])}{link.get('path') or '/'}")
+            for link in cluster.get("links", [])
+        ]
         for learner in cluster["learners"]:
             name = learner["name"]
-            password_login = bool(cluster.get("password_login"))
+            has_key = bool(learner.get("ssh_public_key"))
+            password_login = bool(cluster.get("password_login")) or not has_key
             cards.append(
                 {
                     "cohort": spec["cohort"],
@@ -115,10 +114,10 @@ def card_data(spec: dict, secrets: Path) -> list[dict]:
                     "user": name,
                     "email": learner.get("email", ""),
                     "password": read_password(secrets, name) if password_login else "",
-                    "ssh_key": bool(learner.get("ssh_public_key")),
+                    "ssh_key": has_key,
                     "ssh": f"ssh {name}@{address}",
                     "ssh_uri": f"ssh://{name}@{address}",
-                    "urls": {lab: f"http://{address}:{LAB_PORTS[lab]}/" for lab in labs},
+                    "urls": urls,
                 }
             )
     return cards
@@ -168,8 +167,8 @@ def render_html(
                 else e(t["use_key"])
             )
             urls = "".join(
-                f'<li>{e(t[lab])}: <span class="mono">{e(url)}</span></li>'
-                for lab, url in card["urls"].items()
+                f'<li>{e(label)}: <span class="mono">{e(url)}</span></li>'
+                for label, url in card["urls"]
             )
             qr_img = f'<img class="qr" alt="" src="{qr_data_uri(card["ssh_uri"])}">' if qr else ""
             cells.append(
@@ -181,8 +180,12 @@ def render_html(
                 f'<td class="mono secret">{e(card["user"])}</td></tr>'
                 f'<tr><td class="k">{e(t["password"])}</td><td>{secret}</td></tr>'
                 f'<tr><td class="k">{e(t["ssh"])}</td><td class="mono">{e(card["ssh"])}</td></tr>'
-                f'<tr><td class="k">{e(t["labs"])}</td><td><ul>{urls}</ul></td></tr>'
-                "</table></div>"
+                + (
+                    f'<tr><td class="k">{e(t["labs"])}</td><td><ul>{urls}</ul></td></tr>'
+                    if urls
+                    else ""
+                )
+                + "</table></div>"
             )
         page_class = "page with-qr" if qr else "page"
         pages.append(f'<section class="{page_class}">{"".join(cells)}</section>')

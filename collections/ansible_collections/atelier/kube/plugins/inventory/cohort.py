@@ -67,7 +67,9 @@ options:
     description: Networks allowed to reach SSH, the Kubernetes API and the lab ports.
     type: raw
   labs:
-    description: Enabled labs among autoscaling, jupyterhub, scheduling, spark.
+    description: >-
+      Enabled labs: the names of the lab roles (roles/lab_<name> with a
+      meta/lab.yml) found in the roles paths.
     type: raw
   kubernetes_version:
     description: Kubernetes release, 1.MINOR or 1.MINOR.PATCH.
@@ -106,10 +108,11 @@ cloud: jetstream2
 learners: [alice, bob, {name: carol, email: carol@example.org}]
 nodes_per_cluster: 3
 allowed_cidrs: [198.51.100.0/24]
-labs: [autoscaling, jupyterhub]
+labs: [autoscaling]
 fetch_addresses: true
 """
 
+from ansible import constants as C
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible_collections.atelier.kube.plugins.module_utils.cohort_schema import (
@@ -117,6 +120,7 @@ from ansible_collections.atelier.kube.plugins.module_utils.cohort_schema import 
     plan,
     validate,
 )
+from ansible_collections.atelier.kube.plugins.plugin_utils import lab_catalog
 
 PLUGIN_OPTIONS = (
     "plugin",
@@ -153,7 +157,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not isinstance(raw, dict):
             raise AnsibleParserError(f"{path}: the cohort file must be a mapping of fields")
         try:
-            spec = validate(raw, other_keys=PLUGIN_OPTIONS)
+            labs = lab_catalog.discover(
+                [*C.DEFAULT_ROLES_PATH, str(lab_catalog.project_roles_dir())]
+            )
+            spec = validate(raw, other_keys=PLUGIN_OPTIONS, labs=labs)
         except CohortProblems as problems:
             lines = "\n  ".join(problems.problems)
             raise AnsibleParserError(

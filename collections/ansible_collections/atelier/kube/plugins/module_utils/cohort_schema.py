@@ -11,7 +11,6 @@ import ipaddress
 import math
 import re
 
-LABS = ("autoscaling", "jupyterhub", "scheduling", "spark")
 KUBERNETES_MINORS = ("1.32", "1.33", "1.34", "1.35")
 MAX_LEARNERS = 200
 MAX_NODES = 10
@@ -59,6 +58,7 @@ def _suggest(key: str, allowed) -> str:
 class _Checker:
     def __init__(self):
         self.problems: list[str] = []
+        self.labs: tuple[str, ...] = ()
 
     def fail(self, field: str, value, allowed: str) -> None:
         self.problems.append(f"{field}: {value!r} {allowed}")
@@ -137,10 +137,13 @@ def _check_learners(check: _Checker, learners) -> list[dict]:
     return result
 
 
-def validate(data, other_keys: tuple[str, ...] = ()) -> dict:
+def validate(data, other_keys: tuple[str, ...] = (), labs=tuple(DEFAULTS["labs"])) -> dict:
     """The cohort with defaults filled in, or CohortProblems naming every problem.
-    `other_keys` are allowed and left alone (the inventory plugin's own options)."""
+    `other_keys` are allowed and left alone (the inventory plugin's own options);
+    `labs` are the labs a cohort may enable (the inventory plugin passes the
+    project's lab roles)."""
     check = _Checker()
+    check.labs = tuple(sorted(labs))
     if not isinstance(data, dict):
         raise CohortProblems(
             [f"the cohort file must be a mapping of fields, not {type(data).__name__}"]
@@ -207,14 +210,15 @@ def _check_access(check: _Checker, spec: dict, data: dict) -> None:
 
 
 def _check_labs_and_version(check: _Checker, spec: dict, data: dict) -> None:
+    allowed = check.labs
     if not isinstance(spec["labs"], list):
-        check.fail("labs", spec["labs"], f"is not a list of labs ({', '.join(LABS)})")
+        check.fail("labs", spec["labs"], f"is not a list of labs ({', '.join(allowed)})")
     else:
         for index, lab in enumerate(spec["labs"]):
-            if lab not in LABS:
-                hint = _suggest(str(lab), LABS)
+            if lab not in allowed:
+                hint = _suggest(str(lab), allowed)
                 check.fail(
-                    f"labs[{index}]", lab, f"is not a lab{hint} (allowed: {', '.join(LABS)})"
+                    f"labs[{index}]", lab, f"is not a lab{hint} (allowed: {', '.join(allowed)})"
                 )
             elif spec["labs"].index(lab) != index:
                 check.fail(f"labs[{index}]", lab, "is listed twice")
@@ -276,10 +280,13 @@ def plan(spec: dict) -> dict:
     for cluster_index in range(1, clusters + 1):
         cluster = f"{cluster_index:0{width}d}"
         members = learners[(cluster_index - 1) * per_cluster : cluster_index * per_cluster]
-        login_host = f"{spec['cohort']}-c{cluster}-n1"
+        # The one name of the cluster: kubeconfigs, verify results, status rows
+        # and host names all derive from it (three digits from 100 clusters).
+        cluster_name = f"{spec['cohort']}-c{cluster}"
+        login_host = f"{cluster_name}-n1"
         for node in range(1, spec["nodes_per_cluster"] + 1):
             role = "control_plane" if node == 1 else "worker"
-            name = f"{spec['cohort']}-c{cluster}-n{node}"
+            name = f"{cluster_name}-n{node}"
             hosts.append(
                 {
                     "name": name,
@@ -288,6 +295,7 @@ def plan(spec: dict) -> dict:
                     "vars": {
                         "atelier_cohort": spec["cohort"],
                         "atelier_cluster": cluster,
+                        "atelier_cluster_name": cluster_name,
                         "atelier_cluster_group": f"cluster_{cluster}",
                         "atelier_node_index": node,
                         "atelier_node_role": role,
