@@ -9,7 +9,9 @@
 # - containerd's state on a volume per node (off the overlay root, not in RAM);
 # - scripts/sandbox-node/kube-atelier-node-prep.service before containerd and
 #   the kubelet (mount propagation, a shield over the host's kernel settings).
-#   scripts/sandbox-nodes.sh up | down | status
+#   scripts/sandbox-nodes.sh up | down | status | remove NODE...
+# remove: those nodes' containers and volumes, as a deleted server takes its
+# machine with it (scripts/rebuild.sh; `up` makes them anew).
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -92,8 +94,17 @@ case ${1:-} in
     nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
     log "sandbox nodes removed"
     ;;
+  remove)
+    shift
+    for node in "$@"; do
+      [[ " ${NODES[*]} " == *" $node "* ]] || die "remove: '$node' is not a sandbox node (${NODES[*]})"
+      podman rm -f -t 5 "$node" >/dev/null 2>&1 || true
+      podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
+      log "removed $node"
+    done
+    ;;
   status)
     podman ps -a --filter label=io.kube-atelier.sandbox=true --format '{{.Names}}\t{{.Status}}'
     ;;
-  *) die "usage: $0 up|down|status" ;;
+  *) die "usage: $0 up|down|status|remove NODE..." ;;
 esac

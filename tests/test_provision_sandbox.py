@@ -101,6 +101,89 @@ def test_teardown_needs_confirmation(cloud, cohorts):
     assert len(cohort_resources(cloud, "it-alpha")["servers"]) == 4
 
 
+def cluster_footprint(cloud, prefix: str) -> dict[str, list[str]]:
+    """IDs of the servers named <prefix>*, of their ports and floating IPs."""
+    servers = [s for s in cloud.compute.servers() if s.name.startswith(prefix)]
+    ports = [p for s in servers for p in cloud.network.ports(device_id=s.id)]
+    port_ids = {p.id for p in ports}
+    return {
+        "servers": sorted(f"{s.name} {s.id}" for s in servers),
+        "ports": sorted(p.id for p in ports),
+        "floating_ips": sorted(
+            f"{ip.floating_ip_address} {ip.id}"
+            for ip in cloud.network.ips()
+            if ip.port_id in port_ids
+        ),
+    }
+
+
+def test_rebuild_naming_a_cluster_the_cohort_lacks_is_refused_before_any_deletion(cloud, cohorts):
+    result = playbook(
+        "rebuild", cohorts["alpha"], "-e", "cluster=it-alpha-c09", "-e", "rebuild_confirmed=true"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "cluster 'it-alpha-c09' is not a cluster of cohort 'it-alpha'" in output, output[-3000:]
+    assert "one of: it-alpha-c01, it-alpha-c02" in output
+    assert "Delete the cluster's servers" not in output
+    assert len(cohort_resources(cloud, "it-alpha")["servers"]) == 4
+
+
+def test_rebuild_needs_confirmation(cloud, cohorts):
+    result = run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(cohorts["alpha"]),
+            "playbooks/rebuild.yml",
+            "-e",
+            "cluster=it-alpha-c01",
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode != 0
+    assert (
+        "Rebuild of 'it-alpha-c01' not confirmed; nothing was deleted"
+        in result.stdout + result.stderr
+    )
+    assert len(cohort_resources(cloud, "it-alpha")["servers"]) == 4
+
+
+def test_rebuild_deletes_that_clusters_servers_and_leaves_the_others_whole(cloud, cohorts):
+    """rebuild.yml deletes cluster 1's servers (its floating IP kept aside); cluster 2 of the
+    cohort and the other cohort keep their servers, ports and floating IPs (the
+    same IDs); provisioning again (the second half of scripts/rebuild.sh)
+    creates cluster 1's servers anew and touches nothing else."""
+    other_cluster = cluster_footprint(cloud, "it-alpha-c02-")
+    other_cohort = cluster_footprint(cloud, "it-beta-")
+    assert other_cluster["servers"] and other_cluster["floating_ips"]
+    old = cluster_footprint(cloud, "it-alpha-c01-")
+    result = playbook(
+        "rebuild", cohorts["alpha"], "-e", "cluster=it-alpha-c01", "-e", "rebuild_confirmed=true"
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Deleted the servers of it-alpha-c01: it-alpha-c01-n1, it-alpha-c01-n2" in result.stdout
+    assert cluster_footprint(cloud, "it-alpha-c01-") == {
+        "servers": [],
+        "ports": [],
+        "floating_ips": [],
+    }
+    # Detached, kept for the new login host: its learners' cards name it.
+    assert len(cohort_resources(cloud, "it-alpha")["floating_ips"]) == 2
+    assert cluster_footprint(cloud, "it-alpha-c02-") == other_cluster
+    assert cluster_footprint(cloud, "it-beta-") == other_cohort
+    again = playbook("provision", cohorts["alpha"], *NO_WAIT)
+    assert again.returncode == 0, again.stdout[-4000:]
+    new = cluster_footprint(cloud, "it-alpha-c01-")
+    assert [s.split()[0] for s in new["servers"]] == ["it-alpha-c01-n1", "it-alpha-c01-n2"]
+    assert not set(new["servers"]) & set(old["servers"])
+    # The login host's address is the one it had: the same cards still work.
+    addresses = [[ip.split()[0] for ip in side["floating_ips"]] for side in (new, old)]
+    assert addresses[0] == addresses[1] and len(addresses[0]) == 1
+    assert cluster_footprint(cloud, "it-alpha-c02-") == other_cluster
+    assert cluster_footprint(cloud, "it-beta-") == other_cohort
+
+
 def test_teardown_removes_the_cohort_and_only_it(cloud, cohorts):
     before_beta = cohort_resources(cloud, "it-beta")
     result = playbook("teardown", cohorts["alpha"], "-e", "teardown_confirmed=true")

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark of the sandbox cluster (scripts/sandbox.sh): a bring-up from no
 # nodes with every build cached (binaries, images, venv, node image), a second
-# run on the running cluster (what a re-run costs), and the memory the running
-# sandbox holds: each node container's cgroup (rss, shmem) and the host's
-# `free` before the nodes and after. The bring-up is the whole main job:
-# cluster, access, the autoscaling lab and its verify (hey until scale-out).
+# run on the running cluster (what a re-run costs), the rebuild of the cluster
+# after its control-plane node was lost (scripts/rebuild.sh; goal: 10
+# minutes), and the memory the running sandbox holds: each node container's
+# cgroup (rss, shmem) and the host's `free` before the nodes and after. The
+# bring-up and the rebuild are the whole main job: cluster, access, every lab
+# the sandbox cohort enables and their verify (hey until scale-out, ...).
 #
 #   scripts/bench/sandbox_cluster_bench.sh
 #
@@ -19,11 +21,12 @@ NODES=(sandbox-c01-n1 sandbox-c01-n2 sandbox-c01-n3)
 
 used_mib() { free -m | awk '/^Mem:/ { print $3 }'; }
 
-timed_run() {
+# timed COMMAND...: its seconds on stdout; its output kept only when it fails.
+timed() {
   local started log
   log=$(mktemp)
   started=$(date +%s)
-  scripts/run.sh >"$log" 2>&1 || { tail -n 40 "$log"; die "scripts/run.sh failed (log: $log)"; }
+  "$@" >"$log" 2>&1 || { tail -n 40 "$log" >&2; die "$* failed (log: $log)"; }
   echo $(($(date +%s) - started))
   rm -f "$log"
 }
@@ -35,10 +38,10 @@ scripts/build-lab-images.sh >/dev/null
 scripts/sandbox-nodes.sh down >/dev/null
 sleep 2
 before=$(used_mib)
-bring_up=$(timed_run)
+bring_up=$(timed scripts/run.sh)
 sleep 30  # let the control plane settle before reading memory
 after=$(used_mib)
-rerun=$(timed_run)
+rerun=$(timed scripts/run.sh)
 
 printf '\n%-44s %10s\n' "sandbox cluster (3 nodes, caches warm)" "value"
 printf '%-44s %9ss\n' "bring-up from no nodes (scripts/run.sh)" "$bring_up"
@@ -51,3 +54,7 @@ for node in "${NODES[@]}"; do
   shmem=$(awk '$1 == "total_shmem" || $1 == "shmem" { print int($2 / 1048576); exit }' <<<"$stats")
   printf '%-44s %8sMiB\n' "$node rss (shmem)" "$rss ($shmem)"
 done
+# Last, as it replaces every node: the control-plane node lost, then the rebuild.
+scripts/sandbox-nodes.sh remove "${NODES[0]}" >/dev/null
+rebuild=$(timed scripts/rebuild.sh sandbox-c01 -e rebuild_confirmed=true)
+printf '%-44s %9ss\n' "rebuild after the control plane was lost" "$rebuild"

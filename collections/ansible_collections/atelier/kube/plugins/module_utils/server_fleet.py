@@ -70,6 +70,12 @@ def is_retryable(error: Exception) -> bool:
     return status in RETRYABLE_STATUS and not is_quota_error(error)
 
 
+def address_description(name: str) -> str:
+    """The description a server's floating IP carries: it finds the address
+    kept for a server of that name (a rebuild) and the cohort's addresses."""
+    return f"kube-atelier {name}"
+
+
 def server_private_ip(server, network_name: str) -> str | None:
     for address in (server.addresses or {}).get(network_name, []):
         if address.get("OS-EXT-IPS:type", "fixed") == "fixed" and address.get("version") == 4:
@@ -270,7 +276,11 @@ class Fleet:
             for p in self._call(lambda: list(self.conn.network.ports()))
             if p.device_id in server_ids
         }
-        by_port = {ip.port_id: ip for ip in self._call(lambda: list(self.conn.network.ips()))}
+        all_ips = self._call(lambda: list(self.conn.network.ips()))
+        by_port = {ip.port_id: ip for ip in all_ips if ip.port_id}
+        # Kept by a rebuild (ensure_absent keep_floating_ips): the server's own
+        # address again, so the learners' cards still name it.
+        kept = {ip.description: ip for ip in all_ips if not ip.port_id and ip.description}
 
         def attach(spec: ServerSpec) -> None:
             outcome = outcomes[spec.name]
@@ -280,13 +290,17 @@ class Fleet:
                 return
             ip = by_port.get(port.id)
             if ip is None:
+                kept_ip = kept.get(address_description(spec.name))
                 try:
-                    ip = self._call(
-                        self.conn.network.create_ip,
-                        floating_network_id=external.id,
-                        port_id=port.id,
-                        description=f"kube-atelier {spec.name}",
-                    )
+                    if kept_ip is not None:
+                        ip = self._call(self.conn.network.update_ip, kept_ip, port_id=port.id)
+                    else:
+                        ip = self._call(
+                            self.conn.network.create_ip,
+                            floating_network_id=external.id,
+                            port_id=port.id,
+                            description=address_description(spec.name),
+                        )
                 except Exception as error:
                     outcome.error = "floating IP: " + describe_error(error)
                     return
@@ -297,7 +311,7 @@ class Fleet:
             list(pool.map(attach, wanted))
 
     # -- absent ----------------------------------------------------------
-    def _delete_servers(self, servers) -> None:
+    def _delete_servers(self, servers, keep_floating_ips: bool = False) -> None:
         if not servers:
             return
         ids = {s.id for s in servers}
@@ -305,7 +319,11 @@ class Fleet:
             p.id for p in self._call(lambda: list(self.conn.network.ports())) if p.device_id in ids
         ]
         for ip in self._call(lambda: list(self.conn.network.ips())):
-            if ip.port_id in server_ports:
+            if ip.port_id not in server_ports:
+                continue
+            if keep_floating_ips:
+                self._call(self.conn.network.update_ip, ip, port_id=None)
+            else:
                 self._call(self.conn.network.delete_ip, ip, ignore_missing=True)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(
@@ -324,9 +342,14 @@ class Fleet:
         raise FleetError(f"{len(ids)} servers were still there {self.timeout:.0f}s after delete")
 
     def ensure_absent(
-        self, names: set[str] | None = None, metadata: dict | None = None
+        self,
+        names: set[str] | None = None,
+        metadata: dict | None = None,
+        keep_floating_ips: bool = False,
     ) -> list[str]:
-        """Delete the servers with these names, or carrying all this metadata."""
+        """Delete the servers with these names, or carrying all this metadata;
+        their floating IPs too, or, with keep_floating_ips, only detached: the
+        server of the same name made again gets its address back."""
         doomed = []
         for server in self._call(lambda: list(self.conn.compute.servers(details=True))):
             by_name = names is not None and server.name in names
@@ -335,7 +358,18 @@ class Fleet:
             )
             if by_name or by_metadata:
                 doomed.append(server)
+        kept = []
+        if not keep_floating_ips:
+            # Addresses kept by a rebuild that stopped before the servers came back.
+            wanted = {address_description(n) for n in (names or set()) | {s.name for s in doomed}}
+            kept = [
+                ip
+                for ip in self._call(lambda: list(self.conn.network.ips()))
+                if not ip.port_id and ip.description in wanted
+            ]
         if not self.check_mode:
-            self._delete_servers(doomed)
-        self.changed = bool(doomed)
+            self._delete_servers(doomed, keep_floating_ips)
+            for ip in kept:
+                self._call(self.conn.network.delete_ip, ip, ignore_missing=True)
+        self.changed = bool(doomed or kept)
         return sorted(s.name for s in doomed)

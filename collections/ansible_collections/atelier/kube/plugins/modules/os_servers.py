@@ -74,6 +74,13 @@ options:
     description: With O(state=absent), also delete every server whose metadata has all these items.
     type: dict
     default: {}
+  keep_floating_ips:
+    description:
+      - With O(state=absent), detach the servers' floating IPs instead of deleting them. A server
+        of the same name created later gets its address back (a rebuilt cluster's login host keeps
+        the address its learners' cards print). Without it, such kept addresses are deleted too.
+    type: bool
+    default: false
   external_network:
     description: Network floating IPs come from.
     type: str
@@ -187,6 +194,7 @@ class OsServersModule(OpenStackModule):
         "servers": {"type": "list", "elements": "dict", "default": [], "options": SERVER_OPTIONS},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "match_metadata": {"type": "dict", "default": {}},
+        "keep_floating_ips": {"type": "bool", "default": False},
         "external_network": {"type": "str"},
         "workers": {"type": "int", "default": 10},
         "retries": {"type": "int", "default": 2},
@@ -228,7 +236,9 @@ class OsServersModule(OpenStackModule):
         try:
             if self.params["state"] == "absent":
                 names = {server["name"] for server in self.params["servers"]}
-                deleted = fleet.ensure_absent(names, self.params["match_metadata"])
+                deleted = fleet.ensure_absent(
+                    names, self.params["match_metadata"], self.params["keep_floating_ips"]
+                )
                 self.exit_json(
                     changed=fleet.changed, deleted=deleted, servers=[], failed_servers=[]
                 )

@@ -174,3 +174,72 @@ def test_unset_key_and_groups_are_left_out_of_the_request():
     assert "key_name" not in bare and "security_groups" not in bare
     assert full["key_name"] == "c-key"
     assert full["security_groups"] == [{"name": "c-access"}]
+
+
+class FakeCloudWithAddresses(FakeCloud):
+    """FakeCloud with a port per server and floating IPs (create, attach, detach, delete)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ips: list[SimpleNamespace] = []
+        self.addresses = (f"203.0.113.{n}" for n in itertools.count(10))
+        self.network = SimpleNamespace(
+            find_network=self.find,
+            ports=lambda: [
+                SimpleNamespace(id=f"port-{s.id}", device_id=s.id) for s in self.servers
+            ],
+            ips=lambda: list(self.ips),
+            create_ip=self.create_ip,
+            update_ip=self.update_ip,
+            delete_ip=lambda ip, ignore_missing=True: self.ips.remove(ip),
+        )
+
+    def create_ip(self, floating_network_id, port_id, description):
+        ip = SimpleNamespace(
+            id=f"fip-{next(ids)}",
+            floating_ip_address=next(self.addresses),
+            port_id=port_id,
+            description=description,
+        )
+        self.ips.append(ip)
+        return ip
+
+    def update_ip(self, ip, port_id):
+        ip.port_id = port_id
+        return ip
+
+
+def login_spec(name):
+    return ServerSpec(name=name, flavor="m3.small", image="img", network="net", floating_ip=True)
+
+
+def address_fleet(cloud):
+    return Fleet(cloud, poll_interval=0, timeout=5, retries=2, workers=2, external_network="net")
+
+
+def test_a_server_rebuilt_with_its_address_kept_gets_the_same_address_back():
+    cloud = FakeCloudWithAddresses()
+    (first,) = address_fleet(cloud).ensure_present([login_spec("c-c01-n1")])
+    address_fleet(cloud).ensure_absent({"c-c01-n1"}, keep_floating_ips=True)
+    assert cloud.servers == [] and [ip.port_id for ip in cloud.ips] == [None]
+    (again,) = address_fleet(cloud).ensure_present([login_spec("c-c01-n1")])
+    assert again.public_ip == first.public_ip
+    assert len(cloud.ips) == 1 and cloud.ips[0].port_id == f"port-{again.id}"
+
+
+def test_a_deletion_without_keeping_removes_the_address_and_any_kept_one():
+    cloud = FakeCloudWithAddresses()
+    address_fleet(cloud).ensure_present([login_spec("c-c01-n1"), login_spec("c-c02-n1")])
+    address_fleet(cloud).ensure_absent({"c-c01-n1"}, keep_floating_ips=True)
+    # A teardown after a rebuild that stopped before creating the server again.
+    address_fleet(cloud).ensure_absent({"c-c01-n1", "c-c02-n1"})
+    assert cloud.ips == []
+
+
+def test_a_kept_address_goes_only_to_the_server_of_its_name():
+    cloud = FakeCloudWithAddresses()
+    (kept,) = address_fleet(cloud).ensure_present([login_spec("c-c01-n1")])
+    address_fleet(cloud).ensure_absent({"c-c01-n1"}, keep_floating_ips=True)
+    (other,) = address_fleet(cloud).ensure_present([login_spec("c-c02-n1")])
+    assert other.public_ip != kept.public_ip
+    assert sorted(ip.port_id is None for ip in cloud.ips) == [False, True]
