@@ -158,7 +158,11 @@ build_images() {
     else
       log "building $ref"
       build_image "$ref"
-      version=$(version_check "$ref")
+      # An image that fails its check is not left as a cached archive.
+      if ! version=$(version_check "$ref"); then
+        rm -f "$(archive_of "$ref")" "$(archive_of "$ref").sha256"
+        die "$ref failed its check: its archive is removed"
+      fi
       podman rmi -f "$ref" >/dev/null
       result=cold
     fi
@@ -175,4 +179,105 @@ build_images() {
     printf '%-*s %-7s %8s %6s  %s\n' "$width" "${refs[$i]}" "${results[$i]}" "${seconds[$i]}" \
       "$(stat -c %s "$(archive_of "${refs[$i]}")" | awk '{ printf "%.1f", $1 / 1048576 }')" "${versions[$i]}"
   done
+}
+
+# debootstrap_tar NAME PACKAGES: a Debian $DEBIAN_SUITE root file system
+# (variant minbase, plus PACKAGES, comma-separated) from $DEBIAN_MIRROR
+# (default: debootstrap's own mirror), debootstrapped once and cached as
+# $ATELIER_CACHE/images/NAME-<hash>.tar; prints that path. Needs root,
+# debootstrap and $WORK (begin_build).
+debootstrap_tar() {
+  local name=$1 packages=$2 mirror=${DEBIAN_MIRROR:-} hash tar
+  hash=$(echo "${mirror:-debootstrap-default} $DEBIAN_SUITE $packages v1" | sha256sum | cut -c1-12)
+  tar=$ATELIER_CACHE/images/$name-$hash.tar
+  if [ ! -f "$tar" ]; then
+    local root=$WORK/$name
+    log "debootstrap $DEBIAN_SUITE with $packages (once, cached in $tar)"
+    if ! nice -n 19 debootstrap --variant=minbase --include="$packages" "$DEBIAN_SUITE" "$root" ${mirror:+"$mirror"} \
+        >"$WORK/debootstrap.log" 2>&1; then
+      tail -n 40 "$WORK/debootstrap.log" >&2
+      die "debootstrap failed"
+    fi
+    chroot "$root" /bin/sh -c 'apt-get clean' >/dev/null
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
+      "$root"/usr/share/info/* "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
+    : >"$root/etc/machine-id"
+    mkdir -p "$(dirname "$tar")"
+    tar --numeric-owner -C "$root" -cf "$tar.partial" . && mv "$tar.partial" "$tar"
+    rm -rf "$root"
+  fi
+  echo "$tar"
+}
+
+# debian_packages_rootfs DIR TAR PACKAGE...: copies into DIR, from the root
+# file system in TAR (debootstrap_tar), the files of each PACKAGE and of every
+# package it depends on (Pre-Depends and Depends, recursively: the first
+# installed alternative, or the installed package that provides a virtual
+# one), without documentation, man pages or translations; and the loader's
+# cache. Not an installation: no maintainer script runs, so DIR has no dpkg
+# database and needs static_rootfs for its users. Prints "PACKAGE=version ..."
+# of the PACKAGEs asked for.
+debian_packages_rootfs() {
+  local root=$1 tar=$2 base line pkg deps provides name alt
+  shift 2
+  local wanted=("$@")
+  base=$(mktemp -d "$WORK/debian.XXXXXX")
+  tar -C "$base" -xf "$tar"
+  local -A depends=() provider=() version=() seen=()
+  # shellcheck disable=SC2016 # dpkg-query's fields, not the shell's
+  local fields='${Package}\t${Version}\t${Pre-Depends}, ${Depends}\t${Provides}\n'
+  while IFS=$'\t' read -r pkg line deps provides; do
+    depends[$pkg]=$deps
+    version[$pkg]=$line
+    local p
+    IFS=',' read -ra p <<<"$provides"
+    for name in "${p[@]}"; do
+      name=${name%%(*}
+      name=${name//[[:space:]]/}
+      [ -z "$name" ] || provider[$name]=$pkg
+    done
+  done < <(chroot "$base" dpkg-query -W -f "$fields")
+  local queue=("$@") closure=()
+  while ((${#queue[@]})); do
+    pkg=${queue[0]}
+    queue=("${queue[@]:1}")
+    [ -z "${seen[$pkg]:-}" ] || continue
+    [ -n "${depends[$pkg]+set}" ] || die "$pkg is not in $tar"
+    seen[$pkg]=1
+    closure+=("$pkg")
+    local alts names
+    IFS=',' read -ra alts <<<"${depends[$pkg]}"
+    for alt in "${alts[@]}"; do
+      IFS='|' read -ra names <<<"$alt"
+      for name in "${names[@]}"; do
+        name=${name%%(*}
+        name=${name//[[:space:]]/}
+        name=${name%:any}
+        [ -n "$name" ] || continue
+        if [ -n "${depends[$name]+set}" ]; then queue+=("$name"); break; fi
+        if [ -n "${provider[$name]+set}" ]; then queue+=("${provider[$name]}"); break; fi
+      done
+    done
+  done
+  # Files and links only (tar makes their folders); the merged-/usr links first.
+  local link
+  for link in bin sbin lib lib32 lib64 libx32; do
+    if [ -L "$base/$link" ]; then
+      cp -a "$base/$link" "$root/"
+      mkdir -p "$root/$(readlink "$base/$link")"
+    fi
+  done
+  chroot "$base" dpkg-query -L "${closure[@]}" \
+    | grep -vE '^/usr/share/(doc|man|info|locale|lintian)/' | sort -u \
+    | while read -r line; do
+        if [ -L "$base$line" ] || { [ -e "$base$line" ] && [ ! -d "$base$line" ]; }; then
+          printf '.%s\n' "$line"
+        fi
+      done >"$base.files"
+  [ ! -f "$base/etc/ld.so.cache" ] || echo ./etc/ld.so.cache >>"$base.files"
+  tar --numeric-owner -C "$base" --no-recursion -T "$base.files" -cf - \
+    | tar --numeric-owner -C "$root" --keep-directory-symlink -xf - \
+    || die "copying the files of ${wanted[*]} from $tar failed"
+  rm -rf "$base" "$base.files"
+  for pkg in "${wanted[@]}"; do printf '%s=%s ' "$pkg" "${version[$pkg]}"; done
 }
