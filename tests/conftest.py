@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -74,6 +75,17 @@ def role_on_localhost(tmp_path: Path, role: str, extra_vars: dict) -> tuple[int,
         ["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra_vars)]
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def render_on_localhost(out: Path, playbook: str, extra_vars: dict) -> None:
+    """Run a rendering playbook (the manifest tests' own, written to out) on
+    localhost with extra_vars and this Python; fails with its output."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "render.yml"
+    path.write_text(playbook)
+    extra = {"ansible_python_interpreter": sys.executable, **extra_vars}
+    result = run(["ansible-playbook", "-i", "localhost,", str(path), "-e", json.dumps(extra)])
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ bad input is refused before any cluster is read, naming the variable."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import RELEASES, ROOT, role_on_localhost, run, validation_problems
+from conftest import RELEASES, ROOT, render_on_localhost, role_on_localhost, validation_problems
 
 ROLE = ROOT / "roles/cluster_storage"
 PINS = dict(
@@ -58,15 +57,11 @@ RENDER_PLAYBOOK = """
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def rendered(request, tmp_path_factory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp(request.param)
-    playbook = out / "render.yml"
-    playbook.write_text(RENDER_PLAYBOOK.format(role=ROLE))
-    extra = {
-        "out": str(out / "local-path-storage.yaml"),
-        "ansible_python_interpreter": sys.executable,
-        **VARIANTS[request.param],
-    }
-    result = run(["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra)])
-    assert result.returncode == 0, result.stdout + result.stderr
+    render_on_localhost(
+        out,
+        RENDER_PLAYBOOK.format(role=ROLE),
+        {"out": str(out / "local-path-storage.yaml"), **VARIANTS[request.param]},
+    )
     return request.param, out / "local-path-storage.yaml"
 
 

@@ -5,13 +5,11 @@ needs of them (NodePorts, requests, API versions, images)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import RELEASES, ROOT, run, validation_problems
+from conftest import RELEASES, ROOT, render_on_localhost, validation_problems
 
 ROLE = ROOT / "roles/lab_autoscaling"
 MANIFESTS = [
@@ -62,15 +60,11 @@ RENDER_PLAYBOOK = """
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def rendered(request, tmp_path_factory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp(request.param)
-    playbook = out / "render.yml"
-    playbook.write_text(RENDER_PLAYBOOK.format(role=ROLE))
-    extra = {
-        "out": str(out / "k8s-prom-hpa"),
-        "ansible_python_interpreter": sys.executable,
-        **VARIANTS[request.param],
-    }
-    result = run(["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra)])
-    assert result.returncode == 0, result.stdout + result.stderr
+    render_on_localhost(
+        out,
+        RENDER_PLAYBOOK.format(role=ROLE),
+        {"out": str(out / "k8s-prom-hpa"), **VARIANTS[request.param]},
+    )
     return request.param, out / "k8s-prom-hpa"
 
 

@@ -10,13 +10,12 @@ applied, naming the variable."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible_collections.atelier.kube.plugins.filter.jupyterhub import pbkdf2_sha256
-from conftest import RELEASES, ROOT, role_on_localhost, run, validation_problems
+from conftest import RELEASES, ROOT, render_on_localhost, role_on_localhost, validation_problems
 
 ROLE = ROOT / "roles/lab_jupyterhub"
 DEFAULTS = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
@@ -65,8 +64,6 @@ RENDER_PLAYBOOK = """
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def rendered(request, tmp_path_factory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp(request.param)
-    playbook = out / "render.yml"
-    playbook.write_text(RENDER_PLAYBOOK.format(role=ROLE))
     users = {
         name: {"admin": False, "hash": pbkdf2_sha256(password, "ab" * 16, 1000)}
         for name, password in PASSWORDS.items()
@@ -80,11 +77,9 @@ def rendered(request, tmp_path_factory) -> tuple[str, Path]:
         "lab_jupyterhub_users": users,
         "lab_jupyterhub_proxy_token": "0123456789abcdef" * 4,
         "lab_jupyterhub_cookie_secret": "fedcba9876543210" * 4,
-        "ansible_python_interpreter": sys.executable,
         **VARIANTS[request.param],
     }
-    result = run(["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra)])
-    assert result.returncode == 0, result.stdout + result.stderr
+    render_on_localhost(out, RENDER_PLAYBOOK.format(role=ROLE), extra)
     return request.param, out
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import RELEASES, ROOT, role_on_localhost, run, validation_problems
+from conftest import RELEASES, ROOT, render_on_localhost, role_on_localhost, validation_problems
 
 ROLE = ROOT / "roles/lab_spark"
 DEFAULTS = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
@@ -71,16 +70,8 @@ RENDER_PLAYBOOK = """
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def rendered(request, tmp_path_factory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp(request.param)
-    playbook = out / "render.yml"
-    playbook.write_text(RENDER_PLAYBOOK.format(role=ROLE, files=json.dumps(FILES)))
-    extra = {
-        "out": str(out / "lab"),
-        "role_path": str(ROLE),
-        "ansible_python_interpreter": sys.executable,
-        **VARIANTS[request.param],
-    }
-    result = run(["ansible-playbook", "-i", "localhost,", str(playbook), "-e", json.dumps(extra)])
-    assert result.returncode == 0, result.stdout + result.stderr
+    extra = {"out": str(out / "lab"), "role_path": str(ROLE), **VARIANTS[request.param]}
+    render_on_localhost(out, RENDER_PLAYBOOK.format(role=ROLE, files=json.dumps(FILES)), extra)
     return request.param, out / "lab"
 
 
