@@ -39,7 +39,6 @@ options:
     description: Their password (that of their login card).
     type: str
     required: true
-    no_log: true
   other_user:
     description: Another user of the hub, whose server URL the first user must not reach.
     type: str
@@ -139,12 +138,12 @@ def log_in(session, user, password, checks):
         raise ProbeError(f"GET /hub/login: HTTP {status}")
     form = {"username": user, "password": password + "-wrong", "_xsrf": login_form_xsrf(page)}
     checks.append("/hub/login answers with its form")
-    status, _ = session.request("POST", "/hub/login", data=form, follow=False)
+    status, _page = session.request("POST", "/hub/login", data=form, follow=False)
     if status != 403:
         raise ProbeError(f"a wrong password for {user} got HTTP {status}, not 403")
     checks.append("a wrong password is refused")
     form["password"] = password
-    status, _ = session.request("POST", "/hub/login", data=form, follow=False)
+    status, _page = session.request("POST", "/hub/login", data=form, follow=False)
     if status != 302 or not any(c.name.startswith("jupyterhub-hub-login") for c in session.cookies):
         raise ProbeError(f"{user} with their password got HTTP {status} and no login cookie")
     checks.append(f"{user} logs in with their card's password")
@@ -195,7 +194,7 @@ def visit(params, checks):
         token, token_id = make_token(session, user)
         keep_a_notebook(session, params, token, checks, result)
         other = params["other_user"]
-        status, _ = session.request("GET", f"/user/{other}/api/status")
+        status, _page = session.request("GET", f"/user/{other}/api/status")
         if status not in (403, 404):
             raise ProbeError(f"{user}'s cookie on {other}'s server URL got HTTP {status}")
         result["other_user_status"] = status
