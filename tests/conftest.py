@@ -158,7 +158,7 @@ def main_job():
     # What a run interrupted before its teardown left on the sandbox cloud (its
     # key then differs from this clone's new one, and provisioning stops).
     teardown_the_sandbox_cohort()
-    result = run(["scripts/run.sh"], timeout=1800)
+    result = run(["scripts/run.sh"], timeout=3600)
     yield result
     teardown_the_sandbox_cohort()
     subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "down"], check=False)
