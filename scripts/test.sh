@@ -117,7 +117,8 @@ if ! $fast; then
     #   control plane of its own (the second under sandbox-apiserver-lane2,
     #   ports offset by 100), which also carry the scenarios on the sandbox
     #   cloud and the control node, then the integration tests that need no
-    #   cluster (openstack, artifacts, controlplane markers);
+    #   cluster: the first those on the sandbox cloud (marker openstack), the
+    #   second those on its control plane (artifacts, controlplane);
     # - one for the scenarios on podman nodes of their own.
     first_lane=() second_lane=() node_lane=()
     turn=0
@@ -145,14 +146,19 @@ if ! $fast; then
     }
     pytest_lane cluster podman &
     cluster_pid=$!
-    molecule_lane "$lanes" "${first_lane[@]}" &
+    (
+      lane_ok=true
+      molecule_lane "$lanes" "${first_lane[@]}" || lane_ok=false
+      pytest_lane openstack openstack || lane_ok=false
+      $lane_ok
+    ) &
     first_pid=$!
     (
       export SANDBOX_APISERVER_DIR=$ATELIER_CACHE/sandbox-apiserver-lane2 SANDBOX_APISERVER_PORT_OFFSET=100
       trap 'scripts/sandbox-apiserver.sh down >/dev/null 2>&1 || true' EXIT
       lane_ok=true
       molecule_lane "$lanes" "${second_lane[@]}" || lane_ok=false
-      pytest_lane no-cluster "openstack or artifacts or controlplane" || lane_ok=false
+      pytest_lane control-plane "artifacts or controlplane" || lane_ok=false
       $lane_ok
     ) &
     second_pid=$!
@@ -162,7 +168,7 @@ if ! $fast; then
     for pid in "$first_pid" "$second_pid" "$node_pid" "$cluster_pid"; do
       wait "$pid" || lanes_ok=false
     done
-    for log in "${scenarios[@]/%/.log}" no-cluster.log cluster.log; do
+    for log in "${scenarios[@]/%/.log}" openstack.log control-plane.log cluster.log; do
       [ -f "$lanes/$log" ] && cat "$lanes/$log"
     done
     cat "$lanes/times"

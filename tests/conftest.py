@@ -158,6 +158,8 @@ def main_job():
     # What a run interrupted before its teardown left on the sandbox cloud (its
     # key then differs from this clone's new one, and provisioning stops).
     teardown_the_sandbox_cohort()
+    # ... and its nodes: the main job brings the cluster up from nothing.
+    subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "down"], check=False)
     result = run(["scripts/run.sh"], timeout=3600)
     yield result
     teardown_the_sandbox_cohort()
