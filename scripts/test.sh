@@ -147,6 +147,7 @@ if ! $fast; then
     pytest_lane cluster podman &
     cluster_pid=$!
     (
+      trap 'scripts/sandbox-apiserver.sh down >/dev/null 2>&1 || true' EXIT
       lane_ok=true
       molecule_lane "$lanes" "${first_lane[@]}" || lane_ok=false
       pytest_lane openstack openstack || lane_ok=false
