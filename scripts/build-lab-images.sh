@@ -88,15 +88,6 @@ for recipes in "$ATELIER_ROOT"/scripts/lab-images/*.sh; do
   . "$recipes"
 done
 
-# recipe_of KIND REF: the function a recipe file defines for REF, if any.
-recipe_of() {
-  local name=${2%:*}
-  name=${name##*/}
-  name=${1}_${name//-/_}
-  declare -F "$name" >/dev/null && echo "$name"
-  return 0
-}
-
 EXTRA_MODES=(--preload-vars)
 parse_image_options "$@"
 

@@ -25,18 +25,8 @@
 # their dependencies are copied, no package manager runs in the images.
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  set -euo pipefail
-  # shellcheck source=../lib/common.sh
-  . "$(dirname "$0")/../lib/common.sh"
-  # shellcheck source=../lib/images.sh
-  . "$(dirname "$0")/../lib/images.sh"
-  for pins in "$ATELIER_ROOT"/tools/lab-images/*.env; do
-    # shellcheck source=../../tools/lab-images/jupyterhub.env
-    . "$pins"
-  done
-  OUT=${ATELIER_LAB_IMAGE_DIR:-$ATELIER_CACHE/lab-images}
-  BUILT_BY=scripts/lab-images/jupyterhub.sh
-  IMAGES=()
+  # shellcheck source=../lib/lab-recipe.sh
+  . "$(dirname "$0")/../lib/lab-recipe.sh"
 fi
 
 IMAGES+=(
@@ -170,9 +160,8 @@ version_check_k8s_singleuser_sample() {
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  recipe_of_jupyterhub() { local name=${2%:*}; name=${name##*/}; echo "${1}_${name//-/_}"; }
-  build_image() { "$(recipe_of_jupyterhub build "$1")" "$1"; }
-  version_check() { "$(recipe_of_jupyterhub version_check "$1")" "$1"; }
+  build_image() { "$(recipe_of build "$1")" "$1"; }
+  version_check() { "$(recipe_of version_check "$1")" "$1"; }
   parse_image_options "$@"
   if [ "$mode" = list ]; then
     print_image_list

@@ -22,18 +22,8 @@
 # role's offline client source, lab_spark_client_source: pyspark, reads it).
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  set -euo pipefail
-  # shellcheck source=../lib/common.sh
-  . "$(dirname "$0")/../lib/common.sh"
-  # shellcheck source=../lib/images.sh
-  . "$(dirname "$0")/../lib/images.sh"
-  for pins in "$ATELIER_ROOT"/tools/lab-images/*.env; do
-    # shellcheck source=../../tools/lab-images/spark.env
-    . "$pins"
-  done
-  OUT=${ATELIER_LAB_IMAGE_DIR:-$ATELIER_CACHE/lab-images}
-  BUILT_BY=scripts/lab-images/spark.sh
-  IMAGES=()
+  # shellcheck source=../lib/lab-recipe.sh
+  . "$(dirname "$0")/../lib/lab-recipe.sh"
 fi
 
 IMAGES+=("docker.io/apache/spark:$SPARK_IMAGE_TAG")

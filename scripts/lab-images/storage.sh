@@ -16,18 +16,8 @@
 #   Checked by running the provisioner's setup and teardown scripts in it.
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  set -euo pipefail
-  # shellcheck source=../lib/common.sh
-  . "$(dirname "$0")/../lib/common.sh"
-  # shellcheck source=../lib/images.sh
-  . "$(dirname "$0")/../lib/images.sh"
-  for pins in "$ATELIER_ROOT"/tools/lab-images/*.env; do
-    # shellcheck source=../../tools/lab-images/storage.env
-    . "$pins"
-  done
-  OUT=${ATELIER_LAB_IMAGE_DIR:-$ATELIER_CACHE/lab-images}
-  BUILT_BY=scripts/lab-images/storage.sh
-  IMAGES=()
+  # shellcheck source=../lib/lab-recipe.sh
+  . "$(dirname "$0")/../lib/lab-recipe.sh"
 fi
 
 IMAGES+=(

@@ -54,6 +54,16 @@ parse_image_options() {
 }
 
 # archive_of REF: registry.k8s.io/etcd:3.6.5-0 -> $OUT/etcd-3.6.5-0.tar
+# recipe_of KIND REF: the function a lab recipe (scripts/lab-images/<lab>.sh)
+# defines for REF, if any.
+recipe_of() {
+  local name=${2%:*}
+  name=${name##*/}
+  name=${1}_${name//-/_}
+  declare -F "$name" >/dev/null && echo "$name"
+  return 0
+}
+
 archive_of() { local ref=$1 name=${1%:*}; echo "$OUT/${name##*/}-${ref##*:}.tar"; }
 
 print_image_list() {
