@@ -21,7 +21,7 @@ shift
 scripts/setup.sh
 activate_venv
 sandbox=false
-if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
+if grep -qs '^cloud: sandbox$' "$inventory/cohort.yml"; then
   sandbox=true
   scripts/sandbox-cloud.sh up
   eval "$(scripts/sandbox-cloud.sh env)"

@@ -14,12 +14,13 @@ if (($#)) && [[ $1 != -* ]]; then inventory=$1; shift; fi
 
 scripts/setup.sh
 activate_venv
-if [ "$(realpath "$inventory")" = "$(realpath inventories/sandbox)" ]; then
-  # The sandbox: its cloud on this machine, and podman containers as its nodes.
+# A cohort on the sandbox cloud (inventories/sandbox, or a copy of it).
+if grep -qs '^cloud: sandbox$' "$inventory/cohort.yml" "$inventory"; then
+  # The sandbox: its cloud on this machine, and podman containers as the
+  # machines of its servers (provision.yml and image.yml start them).
   scripts/podman-setup.sh >/dev/null
   scripts/sandbox-cloud.sh up
   eval "$(scripts/sandbox-cloud.sh env)"
-  scripts/sandbox-nodes.sh up
   # Its Kubernetes binaries come from Go modules, not dl.k8s.io (cached).
   scripts/build-k8s-artifacts.sh
   ATELIER_K8S_BIN_DIR=$(scripts/build-k8s-artifacts.sh --bin-dir)

@@ -9,9 +9,21 @@
 # - containerd's state on a volume per node (off the overlay root, not in RAM);
 # - scripts/sandbox-node/kube-atelier-node-prep.service before containerd and
 #   the kubelet (mount propagation, a shield over the host's kernel settings).
-#   scripts/sandbox-nodes.sh up | down | status | remove NODE...
-# remove: those nodes' containers and volumes, as a deleted server takes its
-# machine with it (scripts/rebuild.sh; `up` makes them anew).
+#   scripts/sandbox-nodes.sh up | down | status | remove NAME...
+#   scripts/sandbox-nodes.sh start [--image PODMAN_IMAGE] NAME...
+#   scripts/sandbox-nodes.sh commit NAME IMAGE_NAME
+# start: the machines of servers the sandbox cloud made (provision.yml, and
+# image.yml for its builder), from the node image or a baked one;
+# remove: those machines' containers and volumes, as a deleted server takes
+# its machine with it (scripts/rebuild.sh; `up` makes them anew);
+# commit: a builder to the podman image IMAGE_NAME (image.yml's bake), saved
+# under the cache; prints the archive's path (uploaded to the image service).
+# The builder's containerd store, on a volume that a commit leaves out, is
+# kept beside it as the bake's store; a node started from the baked image
+# gets a volume of hard links to it (no copy: committed snapshots and blobs
+# are never written again, and the few files containerd writes in place,
+# its bolt databases, are real copies). Only the newest bake is kept.
+# has-baked IMAGE_NAME: exit 0 when that bake's podman image and store are here.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -52,14 +64,34 @@ table inet $GUARD_TABLE {
 RULES
 }
 
+# The podman image and containerd store of a baked node image (playbooks/image.yml).
+BAKED=$ATELIER_CACHE/baked
+baked_image() { echo "localhost/kube-atelier-node:$1"; }
+baked_store() { echo "$BAKED/$1.containerd"; }
+
+volume_dir() { podman volume inspect -f '{{.Mountpoint}}' "$1"; }
+
+# A new node volume from a bake's store: hard links, bolt databases copied.
+seed_volume() {
+  local store=$1 target
+  target=$(volume_dir "$2")
+  cp -al "$store/." "$target/" 2>/dev/null || cp -a "$store/." "$target/"
+  (cd "$store" && find . -name '*.db' -type f) | while read -r db; do
+    cp --remove-destination "$store/$db" "$target/$db"
+  done
+}
+
 start_node() {
-  local node=$1
-  podman volume exists "$node-containerd" || podman volume create "$node-containerd" >/dev/null
+  local node=$1 image=${2:-$IMAGE} store=${3:-}
+  if ! podman volume exists "$node-containerd"; then
+    podman volume create "$node-containerd" >/dev/null
+    [ -z "$store" ] || seed_volume "$store" "$node-containerd"
+  fi
   podman run -d --name "$node" --hostname "$node" --network "$NETWORK" \
     --privileged --systemd false --cgroupns private --env container=podman \
     --tmpfs /run:rw,exec,mode=755 --tmpfs /run/lock --tmpfs /tmp:rw,exec,mode=1777 \
     --volume "$node-containerd:/var/lib/containerd" \
-    --label io.kube-atelier.sandbox=true "$IMAGE" /sbin/init >/dev/null
+    --label io.kube-atelier.sandbox=true "$image" /sbin/init >/dev/null
   podman cp "$PREP/kube-atelier-node-prep" "$node:/usr/local/sbin/kube-atelier-node-prep"
   podman cp "$PREP/kube-atelier-node-prep.service" "$node:/etc/systemd/system/kube-atelier-node-prep.service"
   # systemd needs a moment to be PID 1 and answer; then the prep runs now and at every boot.
@@ -72,10 +104,20 @@ start_node() {
   podman exec "$node" systemctl enable -q --now kube-atelier-node-prep.service
 }
 
+ensure_network() {
+  podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
+  guard_cluster_ranges
+}
+
+# A sandbox machine is a node of inventories/sandbox or a cohort's image builder.
+check_name() {
+  [[ " ${NODES[*]} " == *" $1 "* || $1 =~ ^[a-z0-9-]+-image-builder$ ]] \
+    || die "'$1' is not a sandbox machine (${NODES[*]} or <cohort>-image-builder)"
+}
+
 case ${1:-} in
   up)
-    podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
-    guard_cluster_ranges
+    ensure_network
     for node in "${NODES[@]}"; do
       if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
         continue
@@ -94,10 +136,55 @@ case ${1:-} in
     nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
     log "sandbox nodes removed"
     ;;
+  start)
+    shift
+    image=$IMAGE store=
+    if [ "${1:-}" = --image ]; then
+      image=$(baked_image "$2") store=$(baked_store "$2")
+      shift 2
+      if ! podman image exists "$image" || [ ! -d "$store" ]; then
+        die "no podman image $image or store $store: bake it again (playbooks/image.yml)"
+      fi
+    fi
+    ensure_network
+    for node in "$@"; do
+      check_name "$node"
+      if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
+        continue
+      fi
+      podman rm -f "$node" >/dev/null 2>&1 || true
+      start_node "$node" "$image" "$store"
+      log "started $node from $image"
+    done
+    ;;
+  commit)
+    (($# == 3)) || die "usage: $0 commit NAME IMAGE_NAME"
+    check_name "$2"
+    image=$(baked_image "$3") store=$(baked_store "$3")
+    archive=$BAKED/$3.tar
+    podman stop -t 30 "$2" >/dev/null
+    podman commit -q --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
+      --change "LABEL io.kube-atelier.baked=$3" "$2" "$image" >/dev/null
+    mkdir -p "$BAKED"
+    podman save -q -o "$archive.tmp" "$image" && mv "$archive.tmp" "$archive"
+    rm -rf "$store.tmp" && mkdir "$store.tmp"
+    cp -al "$(volume_dir "$2-containerd")/." "$store.tmp/" && rm -rf "$store" && mv "$store.tmp" "$store"
+    # Earlier bakes: GBs each, never booted again once a newer one exists.
+    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' --filter label=io.kube-atelier.baked); do
+      [ "$old" = "$image" ] || podman rmi -f "$old" >/dev/null 2>&1 || true
+    done
+    find "$BAKED" -mindepth 1 -maxdepth 1 ! -name "$3.tar" ! -name "$3.containerd" -exec rm -rf {} +
+    log "committed $2 to $image ($(du -h "$archive" | cut -f1)) and its store ($(du -sh "$store" | cut -f1))"
+    echo "$archive"
+    ;;
+  has-baked)
+    (($# == 2)) || die "usage: $0 has-baked IMAGE_NAME"
+    podman image exists "$(baked_image "$2")" && [ -d "$(baked_store "$2")" ]
+    ;;
   remove)
     shift
     for node in "$@"; do
-      [[ " ${NODES[*]} " == *" $node "* ]] || die "remove: '$node' is not a sandbox node (${NODES[*]})"
+      check_name "$node"
       podman rm -f -t 5 "$node" >/dev/null 2>&1 || true
       podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
       log "removed $node"

@@ -239,6 +239,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_group(child)
                 self.inventory.add_child(parent, child)
         self.inventory.add_group("login_hosts")
+        # Empty unless the cohort bakes its node image (playbooks/image.yml).
+        self.inventory.add_group("image_builders")
         login_public = {}
         for host in layout["hosts"]:
             server = servers.get(host["name"])
@@ -261,7 +263,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     atelier_public_ip=server["public_ip"],
                     ansible_host=server["public_ip"] or server["private_ip"],
                 )
-                jump = login_public.get(hostvars["atelier_cluster"])
+                jump = login_public.get(hostvars.get("atelier_cluster"))
                 if not server["public_ip"] and jump:
                     # Workers have no floating IP: reach them through their login host.
                     hostvars["ansible_ssh_common_args"] = f"-o ProxyJump={spec['ssh_user']}@{jump}"

@@ -25,6 +25,8 @@ DEFAULTS = {
     "learners_per_cluster": 1,
     "nodes_per_cluster": 3,
     "image": "Featured-Ubuntu24",
+    # true: the nodes boot the image playbooks/image.yml bakes from `image`.
+    "bake": False,
     "ssh_user": "ubuntu",
     "flavors": {"control_plane": "m3.medium", "worker": "m3.small"},
     "network": {"cidr": "10.42.0.0/16", "external_network": "public"},
@@ -179,6 +181,8 @@ def _check_names(check: _Checker, spec: dict, data: dict) -> None:
     if spec["region"] is not None:
         check.string("region", spec["region"])
     check.string("image", spec["image"])
+    if not isinstance(spec["bake"], bool):
+        check.fail("bake", spec["bake"], "is not true or false")
     check.string("ssh_user", spec["ssh_user"], USER_NAME, "a valid user name")
 
 
@@ -270,6 +274,31 @@ def group_name(text: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", text)
 
 
+def image_builder_name(cohort: str) -> str:
+    return f"{cohort}-image-builder"
+
+
+def _image_builder(spec: dict) -> dict:
+    """The server playbooks/image.yml bakes the node image on: of the cohort,
+    in no cluster (so no stage but the bake touches it)."""
+    name = image_builder_name(spec["cohort"])
+    return {
+        "name": name,
+        "groups": ["image_builders"],
+        "vars": {
+            "atelier_cohort": spec["cohort"],
+            "atelier_node_role": "image_builder",
+            "atelier_labs": spec["labs"],
+            "atelier_kubernetes_version": spec["kubernetes_version"],
+            "atelier_flavor": spec["flavors"]["control_plane"],
+            "atelier_image": spec["image"],
+            "atelier_server_name": name,
+            "atelier_server_state": "planned",
+            "ansible_user": spec["ssh_user"],
+        },
+    }
+
+
 def plan(spec: dict) -> dict:
     """Hosts (with their variables) and groups of a validated cohort."""
     learners = spec["learners"]
@@ -314,6 +343,8 @@ def plan(spec: dict) -> dict:
         groups[f"cluster_{cluster}"] = [
             h["name"] for h in hosts if h["vars"]["atelier_cluster"] == cluster
         ]
+    if spec["bake"]:
+        hosts.append(_image_builder(spec))
     return {
         "hosts": hosts,
         "cohort_group": f"cohort_{group_name(spec['cohort'])}",

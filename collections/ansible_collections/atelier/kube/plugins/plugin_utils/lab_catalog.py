@@ -15,7 +15,7 @@ import yaml
 DECLARATION = "meta/lab.yml"
 ROLE_PREFIX = "lab_"
 LAB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-KEYS = {"name", "title", "workloads", "links", "verify"}
+KEYS = {"name", "title", "workloads", "links", "verify", "client"}
 WORKLOAD_KEYS = {"kind", "namespace", "name"}
 LINK_KEYS = {"label", "port", "path"}
 

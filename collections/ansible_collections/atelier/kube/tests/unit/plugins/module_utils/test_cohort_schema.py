@@ -72,7 +72,7 @@ def test_every_problem_is_reported_at_once():
     assert problems == [
         "lerners: unknown key (did you mean 'learners'?); allowed: " + ", ".join(
             ["cohort", "cloud", "learners", "region", "learners_per_cluster", "nodes_per_cluster",
-             "image", "ssh_user", "flavors", "network", "floating_ip_for_all_nodes",
+             "image", "bake", "ssh_user", "flavors", "network", "floating_ip_for_all_nodes",
              "allowed_cidrs", "labs", "kubernetes_version", "pod_cidr", "service_cidr", "vars",
              "host_overrides"]
         ),
@@ -125,3 +125,22 @@ def test_missing_required_fields_and_non_mapping():
         "cohort: missing (required)", "cloud: missing (required)", "learners: missing (required)"
     ]  # fmt: skip
     assert problems_of(["a"]) == ["the cohort file must be a mapping of fields, not list"]
+
+
+def test_bake_must_be_true_or_false():
+    assert problems_of({**MINIMAL, "bake": "yes"}) == ["bake: 'yes' is not true or false"]
+
+
+def test_a_baking_cohort_plans_its_image_builder_outside_every_cluster():
+    layout = plan(validate({**MINIMAL, "bake": True}))
+    builder = layout["hosts"][-1]
+    assert builder["name"] == "k8s-nov-image-builder"
+    assert builder["groups"] == ["image_builders"]
+    assert builder["vars"]["atelier_image"] == "Featured-Ubuntu24"
+    assert "atelier_cluster" not in builder["vars"]
+    assert all("image_builders" not in host["groups"] for host in layout["hosts"][:-1])
+
+
+def test_a_cohort_that_does_not_bake_has_no_builder():
+    layout = plan(validate(MINIMAL))
+    assert all(host["vars"]["atelier_node_role"] != "image_builder" for host in layout["hosts"])
