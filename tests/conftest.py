@@ -25,12 +25,15 @@ def ansible_env() -> dict[str, str]:
     return env
 
 
-def run(args: list[str], timeout: int = 900, **kwargs) -> subprocess.CompletedProcess[str]:
-    """Run a command from the project root and capture its output as text."""
+def run(
+    args: list[str], timeout: int = 900, env: dict[str, str] | None = None, **kwargs
+) -> subprocess.CompletedProcess[str]:
+    """Run a command from the project root and capture its output as text
+    (env: variables added to ansible_env())."""
     return subprocess.run(
         args,
         cwd=ROOT,
-        env=ansible_env(),
+        env={**ansible_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
