@@ -84,12 +84,12 @@ deleted:
   elements: str
 """
 
-import time
-
 from ansible_collections.atelier.kube.plugins.module_utils.server_fleet import describe_error
+from ansible_collections.atelier.kube.plugins.module_utils.server_image import (
+    SnapshotError,
+    Snapshotter,
+)
 from ansible_collections.openstack.cloud.plugins.module_utils.openstack import OpenStackModule
-
-DIGEST = "kube_atelier_digest"
 
 
 class OsServerImageModule(OpenStackModule):
@@ -108,91 +108,27 @@ class OsServerImageModule(OpenStackModule):
         "required_if": [("state", "present", ["server"])],
     }
 
-    def _images(self):
-        return [image for image in self.conn.image.images() if image.name == self.params["name"]]
-
-    @staticmethod
-    def _describe(image) -> dict:
-        return {
-            "id": image.id,
-            "name": image.name,
-            "status": image.status,
-            "size": image.size,
-            "properties": dict(image.properties or {}),
-        }
-
-    def _delete(self, images) -> list[str]:
-        for image in images:
-            if not self.check_mode:
-                self.conn.image.delete_image(image, ignore_missing=True)
-        return [image.id for image in images]
-
-    def _wait_active(self, image_id: str):
-        deadline = time.monotonic() + self.params["timeout"]
-        while True:
-            image = self.conn.image.get_image(image_id)
-            if image.status == "active":
-                return image
-            if image.status in ("killed", "deleted", "deactivated"):
-                self.fail_json(
-                    msg=f"image {self.params['name']} ended {image.status}", changed=True
-                )
-            if time.monotonic() > deadline:
-                self.fail_json(
-                    msg=f"image {self.params['name']} still {image.status} after "
-                    f"{self.params['timeout']}s",
-                    changed=True,
-                )
-            time.sleep(3)
-
-    def _snapshot(self):
-        server = self.conn.compute.find_server(self.params["server"], ignore_missing=True)
-        if server is None:
-            self.fail_json(msg=f"server {self.params['server']}: not found", changed=True)
-        properties = {key: str(value) for key, value in self.params["properties"].items()}
-        image = self.conn.compute.create_server_image(
-            server, self.params["name"], metadata=properties, wait=False
+    def run(self):
+        snapshots = Snapshotter(
+            self.conn, timeout=self.params["timeout"], check_mode=self.check_mode
         )
         try:
-            if self.params["upload"]:
-                image = self.conn.image.update_image(
-                    image,
-                    disk_format=self.params["disk_format"],
-                    container_format=self.params["container_format"],
-                )
-                with open(self.params["upload"], "rb") as data:
-                    image.data = data
-                    image.upload(self.conn.image)
-            return self._wait_active(image.id)
-        except BaseException:
-            # No half-made image is left behind: a later run would find it.
-            self.conn.image.delete_image(image.id, ignore_missing=True)
-            raise
-
-    def run(self):
-        try:
-            existing = self._images()
             if self.params["state"] == "absent":
-                deleted = self._delete(existing)
+                deleted = snapshots.ensure_absent(self.params["name"])
                 self.exit_json(changed=bool(deleted), image={}, deleted=deleted)
-            wanted = self.params["properties"].get(DIGEST)
-            keep = [
-                image
-                for image in existing
-                if image.status == "active"
-                and wanted is not None
-                and (image.properties or {}).get(DIGEST) == wanted
-            ]
-            if keep:
-                extra = self._delete([image for image in existing if image is not keep[0]])
-                self.exit_json(changed=bool(extra), image=self._describe(keep[0]), deleted=extra)
-            deleted = self._delete(existing)
-            if self.check_mode:
-                self.exit_json(changed=True, image={}, deleted=deleted)
-            image = self._snapshot()
+            changed, image, deleted = snapshots.ensure_present(
+                self.params["server"],
+                self.params["name"],
+                self.params["properties"],
+                upload=self.params["upload"],
+                disk_format=self.params["disk_format"],
+                container_format=self.params["container_format"],
+            )
+        except SnapshotError as error:
+            self.fail_json(msg=str(error), changed=error.changed)
         except Exception as error:
             self.fail_json(msg="OpenStack API: " + describe_error(error), changed=True)
-        self.exit_json(changed=True, image=self._describe(image), deleted=deleted)
+        self.exit_json(changed=changed, image=image, deleted=deleted)
 
 
 def main():
