@@ -110,10 +110,10 @@ def test_the_data_is_uploaded_where_the_compute_writes_none(tmp_path):
     conn = FakeConnection(ends="queued")
     archive = tmp_path / "node.tar"
     archive.write_bytes(b"layers")
-    changed, image, _ = snapshotter(conn).ensure_present(
+    changed, image, deleted = snapshotter(conn).ensure_present(
         "builder", "img", DIGEST, upload=str(archive), container_format="docker"
     )
-    assert changed and image["status"] == "active"
+    assert changed and image["status"] == "active" and deleted == []
     assert conn.all[0].uploaded == b"layers" and conn.all[0].formats == {
         "container_format": "docker"
     }
