@@ -115,23 +115,35 @@ check_name() {
     || die "'$1' is not a sandbox machine (${NODES[*]} or <cohort>-image-builder)"
 }
 
+# start_machines IMAGE STORE NAME...: each machine not running, started anew
+# from IMAGE (its volume seeded from STORE when not empty).
+start_machines() {
+  local image=$1 store=$2 node
+  shift 2
+  ensure_network
+  for node in "$@"; do
+    check_name "$node"
+    if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
+      continue
+    fi
+    podman rm -f "$node" >/dev/null 2>&1 || true
+    start_node "$node" "$image" "$store"
+    log "started $node from $image"
+  done
+}
+
+# A machine and its disk, as a deleted server takes them.
+remove_machine() {
+  podman rm -f -t 5 "$1" >/dev/null 2>&1 || true
+  podman volume rm -f "$1-containerd" >/dev/null 2>&1 || true
+}
+
 case ${1:-} in
   up)
-    ensure_network
-    for node in "${NODES[@]}"; do
-      if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
-        continue
-      fi
-      podman rm -f "$node" >/dev/null 2>&1 || true
-      start_node "$node"
-      log "started $node"
-    done
+    start_machines "$IMAGE" "" "${NODES[@]}"
     ;;
   down)
-    for node in "${NODES[@]}"; do
-      podman rm -f -t 5 "$node" >/dev/null 2>&1 || true
-      podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
-    done
+    for node in "${NODES[@]}"; do remove_machine "$node"; done
     podman network rm "$NETWORK" >/dev/null 2>&1 || true
     nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
     log "sandbox nodes removed"
@@ -146,16 +158,7 @@ case ${1:-} in
         die "no podman image $image or store $store: bake it again (playbooks/image.yml)"
       fi
     fi
-    ensure_network
-    for node in "$@"; do
-      check_name "$node"
-      if [ "$(podman container inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" = true ]; then
-        continue
-      fi
-      podman rm -f "$node" >/dev/null 2>&1 || true
-      start_node "$node" "$image" "$store"
-      log "started $node from $image"
-    done
+    start_machines "$image" "$store" "$@"
     ;;
   commit)
     (($# == 3)) || die "usage: $0 commit NAME IMAGE_NAME"
@@ -185,8 +188,7 @@ case ${1:-} in
     shift
     for node in "$@"; do
       check_name "$node"
-      podman rm -f -t 5 "$node" >/dev/null 2>&1 || true
-      podman volume rm -f "$node-containerd" >/dev/null 2>&1 || true
+      remove_machine "$node"
       log "removed $node"
     done
     ;;

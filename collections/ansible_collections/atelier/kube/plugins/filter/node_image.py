@@ -13,6 +13,14 @@ def node_image_differences(image_properties, wanted_components):
     return node_image.differences(dict(image_properties or {}), dict(wanted_components or {}))
 
 
+def node_images_baked_by(images, cohort):
+    """The images a cohort baked, from an image_info list."""
+    return node_image.baked_by(list(images or []), str(cohort))
+
+
 class FilterModule:
     def filters(self):
-        return {"node_image_differences": node_image_differences}
+        return {
+            "node_image_differences": node_image_differences,
+            "node_images_baked_by": node_images_baked_by,
+        }

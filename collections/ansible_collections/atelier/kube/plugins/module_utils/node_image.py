@@ -114,6 +114,16 @@ def properties(parts: dict[str, str], image_digest: str, cohort: str) -> dict[st
     return props
 
 
+def baked_by(images: list[dict], cohort: str) -> list[dict]:
+    """The images (image service records, with their properties) that a
+    cohort baked."""
+    return [
+        image
+        for image in images or []
+        if (image.get("properties") or {}).get(f"{PREFIX}baked_by") == cohort
+    ]
+
+
 def recorded_components(image_properties: dict) -> dict[str, str]:
     """The components an image's properties record (digest and baker aside)."""
     return {

@@ -121,3 +121,13 @@ def test_an_image_that_is_no_bake_says_so():
     assert node_image.differences({"os_distro": "ubuntu"}, {"labs": "spark"}) == [
         "it is not a kube-atelier baked image (it has no kube_atelier_* properties)"
     ]
+
+
+def test_baked_by_keeps_the_cohort_s_bakes_only():
+    images = [
+        {"name": "a", "properties": {"kube_atelier_baked_by": "k8s-nov"}},
+        {"name": "b", "properties": {"kube_atelier_baked_by": "k8s-dec"}},
+        {"name": "c", "properties": {}},
+        {"name": "d"},
+    ]
+    assert [i["name"] for i in node_image.baked_by(images, "k8s-nov")] == ["a"]
