@@ -112,6 +112,8 @@ labs: [autoscaling]
 fetch_addresses: true
 """
 
+import os
+
 from ansible import constants as C
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -174,7 +176,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         layout = plan(spec)
         servers = self._servers(spec, path, cache) if self.get_option("fetch_addresses") else {}
-        self._populate(spec, layout, servers)
+        self._populate(spec, layout, servers, os.path.dirname(os.path.abspath(path)))
 
     # -- cloud -------------------------------------------------------------
     def _servers(self, spec: dict, path: str, cache: bool) -> dict:
@@ -228,7 +230,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return found
 
     # -- inventory ---------------------------------------------------------
-    def _populate(self, spec: dict, layout: dict, servers: dict) -> None:
+    def _populate(self, spec: dict, layout: dict, servers: dict, cohort_dir: str) -> None:
+        # The key provisioning registers as the servers' keypair
+        # (playbooks/tasks/cohort_key.yml), for the nodes and their jump host.
+        ssh_key = os.path.join(cohort_dir, "secrets", "id_ed25519")
         cohort_group = self.inventory.add_group(layout["cohort_group"])
         self.inventory.set_variable(cohort_group, "atelier_cohort_spec", spec)
         for key, value in spec["vars"].items():
@@ -253,7 +258,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for group in host["groups"]:
                 self.inventory.add_group(group)
                 self.inventory.add_host(name, group=group)
-            hostvars = dict(host["vars"])
+            hostvars = dict(
+                host["vars"], atelier_cohort_dir=cohort_dir, ansible_ssh_private_key_file=ssh_key
+            )
             server = servers.get(name)
             if server:
                 hostvars.update(
@@ -265,8 +272,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 )
                 jump = login_public.get(hostvars.get("atelier_cluster"))
                 if not server["public_ip"] and jump:
-                    # Workers have no floating IP: reach them through their login host.
-                    hostvars["ansible_ssh_common_args"] = f"-o ProxyJump={spec['ssh_user']}@{jump}"
+                    # Workers have no floating IP: reach them through their login host,
+                    # with the cohort's key (a ProxyJump hop would not be given it).
+                    hostvars["ansible_ssh_common_args"] = (
+                        f"-o ProxyCommand='ssh -i {ssh_key} -o StrictHostKeyChecking=no"
+                        f" -W %h:%p {spec['ssh_user']}@{jump}'"
+                    )
             hostvars.update(spec["host_overrides"].get(name, {}))
             for key, value in hostvars.items():
                 self.inventory.set_variable(name, key, value)

@@ -153,7 +153,14 @@ def test_addresses_from_the_cloud_and_jump_through_login_host(cohort_plugin, tmp
     assert login["ansible_host"] == "203.0.113.7"
     assert login["atelier_private_ip"] == "10.42.0.5"
     assert worker["ansible_host"] == "10.42.0.6"
-    assert worker["ansible_ssh_common_args"] == "-o ProxyJump=ubuntu@203.0.113.7"
+    key = str(tmp_path / "secrets" / "id_ed25519")
+    assert login["ansible_ssh_private_key_file"] == worker["ansible_ssh_private_key_file"] == key
+    assert login["atelier_cohort_dir"] == str(tmp_path)
+    assert "ansible_ssh_common_args" not in login
+    # The hop to the login host is given the cohort's key too.
+    assert worker["ansible_ssh_common_args"] == (
+        f"-o ProxyCommand='ssh -i {key} -o StrictHostKeyChecking=no -W %h:%p ubuntu@203.0.113.7'"
+    )
     assert worker["atelier_server_state"] == "active"
     assert inventory.get_host("other-c01-n1") is None
 
