@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the node base image from Debian packages only (no container registry is
-# reachable here): debootstrap a Debian 12 rootfs with systemd as PID 1 and
-# python3 for Ansible, then `podman import` it.
+# reachable here): debootstrap a Debian 12 rootfs with systemd as PID 1,
+# python3 for Ansible and an SSH server (as a cloud image has: the sandbox's
+# nodes are reached over SSH like a cloud's), then `podman import` it.
 #
 # Cache: the image is tagged with a hash of this recipe, and also saved as an
 # archive under $ATELIER_CACHE/images/. It is rebuilt only when both are missing
@@ -13,7 +14,7 @@ set -euo pipefail
 # The Debian mirror: debootstrap's own default unless DEBIAN_MIRROR names one.
 MIRROR=${DEBIAN_MIRROR:-}
 SUITE=bookworm
-PACKAGES=python3,python3-apt,sudo,systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,ca-certificates
+PACKAGES=python3,python3-apt,sudo,systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,ca-certificates,openssh-server
 IMAGE=${ATELIER_NODE_IMAGE:-localhost/kube-atelier-node:debian12}
 
 recipe_hash=$( { cat "$0"; echo "${MIRROR:-debootstrap-default} $SUITE $PACKAGES"; } | sha256sum | cut -c1-12)

@@ -10,10 +10,15 @@
 # - scripts/sandbox-node/kube-atelier-node-prep.service before containerd and
 #   the kubelet (mount propagation, a shield over the host's kernel settings).
 #   scripts/sandbox-nodes.sh up | down | status | remove NAME...
-#   scripts/sandbox-nodes.sh start [--image PODMAN_IMAGE] NAME...
+#   scripts/sandbox-nodes.sh start [--image BAKE] [--key PUBKEY] [--ssh-config FILE] NAME...
 #   scripts/sandbox-nodes.sh commit NAME IMAGE_NAME
 # start: the machines of servers the sandbox cloud made (provision.yml, and
-# image.yml for its builder), from the node image or a baked one;
+# image.yml for its builder), from the node image or a baked one; as
+# cloud-init does with the server's keypair, PUBKEY becomes root's authorized
+# key; FILE is written anew: an ssh_config naming each running sandbox machine
+# by its server name, at its container's address (Ansible reaches the nodes
+# over SSH, as on a cloud: one pipelined session per task, where a podman
+# exec costs several processes);
 # remove: those machines' containers and volumes, as a deleted server takes
 # its machine with it (scripts/rebuild.sh; `up` makes them anew);
 # commit: a builder to the podman image IMAGE_NAME (image.yml's bake), saved
@@ -102,6 +107,29 @@ start_node() {
     sleep 1
   done
   podman exec "$node" systemctl enable -q --now kube-atelier-node-prep.service
+  # sshd may have started before the prep made the host keys a bake removed.
+  podman exec "$node" systemctl restart ssh
+}
+
+# Root's authorized key on a running machine, as cloud-init installs the server's keypair.
+authorize_key() {
+  podman exec -i "$1" sh -c 'umask 077 && mkdir -p /root/.ssh && cat >/root/.ssh/authorized_keys' <"$2"
+}
+
+# An ssh_config for every running sandbox machine: its name, its container's
+# address. Machines are made anew under the same names, each with new host keys.
+write_ssh_config() {
+  local file=$1 name address
+  {
+    echo "# Written by scripts/sandbox-nodes.sh: the sandbox's machines, by server name."
+    podman ps --filter label=io.kube-atelier.sandbox=true --format '{{.Names}}' | sort |
+      while read -r name; do
+        address=$(podman container inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
+        printf 'Host %s\n  HostName %s\n' "$name" "$address"
+      done
+    printf 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n'
+  } >"$file.tmp"
+  chmod 600 "$file.tmp" && mv "$file.tmp" "$file"
 }
 
 ensure_network() {
@@ -150,15 +178,27 @@ case ${1:-} in
     ;;
   start)
     shift
-    image=$IMAGE store=
-    if [ "${1:-}" = --image ]; then
-      image=$(baked_image "$2") store=$(baked_store "$2")
+    image=$IMAGE store='' key='' ssh_config=''
+    while [[ ${1:-} == --* ]]; do
+      (($# >= 2)) || die "$1 needs a value"
+      case $1 in
+        --image)
+          image=$(baked_image "$2") store=$(baked_store "$2")
+          if ! podman image exists "$image" || [ ! -d "$store" ]; then
+            die "no podman image $image or store $store: bake it again (playbooks/image.yml)"
+          fi
+          ;;
+        --key) key=$2; [ -f "$key" ] || die "no public key $key" ;;
+        --ssh-config) ssh_config=$2 ;;
+        *) die "start: unknown option $1 (--image, --key, --ssh-config)" ;;
+      esac
       shift 2
-      if ! podman image exists "$image" || [ ! -d "$store" ]; then
-        die "no podman image $image or store $store: bake it again (playbooks/image.yml)"
-      fi
-    fi
+    done
     start_machines "$image" "$store" "$@"
+    if [ -n "$key" ]; then
+      for node in "$@"; do authorize_key "$node" "$key"; done
+    fi
+    [ -z "$ssh_config" ] || write_ssh_config "$ssh_config"
     ;;
   commit)
     (($# == 3)) || die "usage: $0 commit NAME IMAGE_NAME"
