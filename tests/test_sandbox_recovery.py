@@ -29,6 +29,9 @@ from test_sandbox_main_job import (
 
 pytestmark = pytest.mark.podman
 ALL_READY = dict.fromkeys(NODES, True)
+# Outside the cluster's pod network (kubeadm_cluster_pod_cidr) and the
+# sandbox network: what another cluster's pod bridge would hold.
+STALE_BRIDGE_ADDRESS = "10.99.0.1/24"
 
 
 def words(output: str) -> str:
@@ -68,6 +71,10 @@ def test_a_worker_bound_to_another_cluster_is_reset_and_joins_again(main_job):
     assert pointed.returncode == 0, pointed.stderr
     assert "server: https://127.0.0.1:" in on_node(elsewhere, "cat", conf).stdout
     on_node(elsewhere, "systemctl", "restart", "kubelet")
+    # The old cluster's pod bridge keeps that cluster's address, which the CNI
+    # plugin would refuse to replace: one planted here must be gone after.
+    planted = on_node(elsewhere, "ip", "address", "add", STALE_BRIDGE_ADDRESS, "dev", "cni0")
+    assert planted.returncode == 0, planted.stderr
 
     rerun = run(["scripts/run.sh", "inventories/sandbox", "--tags", "kubeadm_cluster,cni"],
                 timeout=1800)  # fmt: skip
@@ -79,6 +86,8 @@ def test_a_worker_bound_to_another_cluster_is_reset_and_joins_again(main_job):
         output,
     ), output[-4000:]
     assert "server: https://127.0.0.1:" not in on_node(elsewhere, "cat", conf).stdout
+    stale = STALE_BRIDGE_ADDRESS.split("/", maxsplit=1)[0]
+    assert stale not in on_node(elsewhere, "ip", "-o", "address").stdout
     wait_for(lambda: ready_nodes() == ALL_READY, "3 Ready nodes", timeout=300)
     # Only that worker was: the others kept their kubelet.
     for other in (NODES[0], NODES[2]):
