@@ -497,7 +497,10 @@ def test_one_stage_runs_alone_with_its_tag(main_job):
     assert only.returncode == 0, only.stdout[-3000:] + only.stderr[-3000:]
     assert "4/4 cluster labs passed" in only.stdout
     ran = set(re.findall(r"^TASK \[(\w+) : (?!Validating arguments)", only.stdout, re.M))
-    assert ran == {"lab_autoscaling", "lab_scheduling", "lab_spark", "lab_jupyterhub"}, ran
+    # The storage check is a proof as well.
+    labs = {"lab_autoscaling", "lab_scheduling", "lab_spark", "lab_jupyterhub"}
+    assert ran == {*labs, "cluster_storage"}, ran
+    assert "Write a file to the claim, then read it back from a second pod" in only.stdout
     # Verify proves, it does not change: the re-run below skips it for that.
     changed = {host: c["changed"] for host, c in recap(only.stdout).items() if c["changed"]}
     assert changed == {}, changed
