@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from jinja2.nativetypes import NativeEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if p.is_dir())
@@ -143,6 +144,12 @@ def test_every_lab_role_declares_itself(role: Path):
     spec = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]
     assert "verify" in spec, f"{role.name}: argument_specs has no verify entry point"
     assert declaration["verify"]["result"].startswith(f"{role.name}_")
+    # The images a bake pulls for it: its pinned <role>_images, rendered as the
+    # lookup atelier.kube.lab_declarations renders them (with the role's defaults).
+    defaults = yaml.safe_load((role / "defaults/main.yml").read_text())
+    images = NativeEnvironment().from_string(declaration["images"]).render(**defaults)
+    assert images == list(defaults[f"{role.name}_images"].values())
+    assert all(re.search(r":[\w.-]+$", image) and not image.endswith(":latest") for image in images)
 
 
 def test_one_license_everywhere():

@@ -15,7 +15,7 @@ import yaml
 DECLARATION = "meta/lab.yml"
 ROLE_PREFIX = "lab_"
 LAB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-KEYS = {"name", "title", "workloads", "links", "verify", "client"}
+KEYS = {"name", "title", "workloads", "links", "verify", "client", "images"}
 WORKLOAD_KEYS = {"kind", "namespace", "name"}
 LINK_KEYS = {"label", "port", "path"}
 
@@ -66,6 +66,12 @@ def problems(lab: str, data) -> list[str]:
                     f"{where}: {key}[{index}] {item!r} needs {', '.join(sorted(required))}"
                     f" (allowed: {', '.join(sorted(allowed))})"
                 )
+    images = data.get("images", [])
+    # A list of references, or Jinja that renders to one (from the role's defaults).
+    if not isinstance(images, (list, str)) or (
+        isinstance(images, list) and not all(isinstance(image, str) for image in images)
+    ):
+        found.append(f"{where}: images is not a list of image references: {images!r}")
     verify = data.get("verify")
     if not isinstance(verify, dict) or not isinstance(verify.get("result"), str):
         found.append(f"{where}: verify needs result, the fact its tasks/verify.yml sets")

@@ -47,6 +47,8 @@ def test_a_good_declaration_has_no_problem():
         ({"workloads": [{"kind": "Deployment", "name": "y"}]}, "workloads[0]"),
         ({"links": [{"label": "page", "url": "http://x"}]}, "links[0]"),
         ({"verify": {}}, "verify needs result"),
+        ({"images": {"spark": "apache/spark:4"}}, "images is not a list of image references"),
+        ({"images": [{"image": "apache/spark:4"}]}, "images is not a list of image references"),
         ({"verify": {"result": "r", "figure": {"key": "k"}}}, "verify.figure needs key and text"),
     ],
 )
