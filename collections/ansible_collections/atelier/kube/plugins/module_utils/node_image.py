@@ -33,12 +33,14 @@ def _sha(text: str) -> str:
 
 def tree_digest(folder: str) -> str:
     """sha256 of every file under folder (relative names and contents), in
-    name order; caches and editor droppings are not part of a role."""
+    name order; caches, editor droppings and the role's documentation (its
+    README and other Markdown) are not part of what an image holds, so an
+    edit of them bakes nothing."""
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".pytest_cache"))
         for name in sorted(files):
-            if name.endswith((".pyc", "~", ".swp")):
+            if name.endswith((".pyc", "~", ".swp", ".md")):
                 continue
             path = os.path.join(root, name)
             digest.update(os.path.relpath(path, folder).encode() + b"\0")

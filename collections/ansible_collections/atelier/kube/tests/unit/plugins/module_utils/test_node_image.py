@@ -61,10 +61,10 @@ def test_a_role_file_edit_changes_its_component_only(roles):
     assert [name for name in before if before[name] != after[name]] == ["role_lab_spark"]
 
 
-def test_editor_droppings_and_caches_are_not_part_of_a_role(roles):
+def test_editor_droppings_caches_and_docs_are_not_part_of_a_role(roles):
     before = parts_of(roles)
     os.makedirs(os.path.join(roles["node_base"], "__pycache__"))
-    for dropping in ("__pycache__/x.pyc", "defaults/main.yml~"):
+    for dropping in ("__pycache__/x.pyc", "defaults/main.yml~", "README.md"):
         with open(os.path.join(roles["node_base"], dropping), "w") as handle:
             handle.write("noise")
     assert parts_of(roles) == before
