@@ -10,13 +10,14 @@
 # - scripts/sandbox-node/kube-atelier-node-prep.service before containerd and
 #   the kubelet (mount propagation, a shield over the host's kernel settings).
 #   scripts/sandbox-nodes.sh up | down | status | remove NAME...
-#   scripts/sandbox-nodes.sh start [--image BAKE] [--key PUBKEY] [--ssh-config FILE] NAME...
+#   scripts/sandbox-nodes.sh start [--image BAKE] [--key PUBKEY] NAME...
 #   scripts/sandbox-nodes.sh commit NAME IMAGE_NAME
 # start: the machines of servers the sandbox cloud made (provision.yml, and
 # image.yml for its builder), from the node image or a baked one; as
 # cloud-init does with the server's keypair, PUBKEY becomes root's authorized
-# key; FILE is written anew: an ssh_config naming each running sandbox machine
-# by its server name, at its container's address (Ansible reaches the nodes
+# key, and ssh_config beside it (the cohort's secrets folder) is written anew,
+# naming each running sandbox machine by its server name, at its container's
+# address (Ansible reaches the nodes
 # over SSH, as on a cloud: one pipelined session per task, where a podman
 # exec costs several processes);
 # remove: those machines' containers and volumes, as a deleted server takes
@@ -178,7 +179,7 @@ case ${1:-} in
     ;;
   start)
     shift
-    image=$IMAGE store='' key='' ssh_config=''
+    image=$IMAGE store='' key=''
     while [[ ${1:-} == --* ]]; do
       (($# >= 2)) || die "$1 needs a value"
       case $1 in
@@ -189,16 +190,15 @@ case ${1:-} in
           fi
           ;;
         --key) key=$2; [ -f "$key" ] || die "no public key $key" ;;
-        --ssh-config) ssh_config=$2 ;;
-        *) die "start: unknown option $1 (--image, --key, --ssh-config)" ;;
+        *) die "start: unknown option $1 (--image, --key)" ;;
       esac
       shift 2
     done
     start_machines "$image" "$store" "$@"
     if [ -n "$key" ]; then
       for node in "$@"; do authorize_key "$node" "$key"; done
+      write_ssh_config "$(dirname "$key")/ssh_config"
     fi
-    [ -z "$ssh_config" ] || write_ssh_config "$ssh_config"
     ;;
   commit)
     (($# == 3)) || die "usage: $0 commit NAME IMAGE_NAME"
