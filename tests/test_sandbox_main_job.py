@@ -513,7 +513,30 @@ def test_a_rerun_changes_nothing(main_job):
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     changed = {host: c["changed"] for host, c in recap(rerun.stdout).items() if c["changed"]}
     assert changed == {}, changed
+    # The cluster converged with the same inputs, its nodes Ready: the
+    # converging stages skip it (playbooks/converged.yml).
+    skipped = "sandbox-c01: converged before with the same inputs"
+    assert skipped in rerun.stdout, rerun.stdout[-3000:]
+    assert "TASK [node_base" not in rerun.stdout and "TASK [lab_" not in rerun.stdout
     main_job.rerun_output = rerun.stdout + rerun.stderr
+
+
+def test_a_stage_run_alone_makes_the_next_full_run_converge_the_cluster_again(main_job):
+    """A run of one stage (here one lab's) may change what the last full run
+    left: it forgets the cluster's record, and the next full run converges the
+    cluster again instead of skipping it, changing nothing more."""
+    one_lab = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
+                   "--tags", "scheduling"], timeout=900)  # fmt: skip
+    assert one_lab.returncode == 0, one_lab.stdout[-3000:] + one_lab.stderr[-3000:]
+    assert on_node(NODES[0], "test", "-e", "/var/lib/kube-atelier/converged.json").returncode != 0
+    rerun = run(["scripts/run.sh", "inventories/sandbox", "--skip-tags", "verify"], timeout=1800)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert f"converges (no record of a converged run on {NODES[0]})" in rerun.stdout
+    assert "TASK [node_base" in rerun.stdout
+    changed = {host: c["changed"] for host, c in recap(rerun.stdout).items() if c["changed"]}
+    assert changed == {}, changed
+    for node in NODES:
+        assert on_node(node, "test", "-s", "/var/lib/kube-atelier/converged.json").returncode == 0
 
 
 def test_the_custom_metric_hpa_scales_out_under_load(main_job):

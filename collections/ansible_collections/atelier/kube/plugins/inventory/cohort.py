@@ -246,6 +246,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self.inventory.add_group("login_hosts")
         # Empty unless the cohort bakes its node image (playbooks/image.yml).
         self.inventory.add_group("image_builders")
+        # Filled during a run by playbooks/converged.yml: the clusters the
+        # converging stages skip (their hosts: patterns leave this group out).
+        self.inventory.add_group("converged")
         login_public = {}
         for host in layout["hosts"]:
             server = servers.get(host["name"])
