@@ -4,7 +4,9 @@
 # - the bring-up from no nodes on the plain image (a copy of the sandbox
 #   cohort with bake: false) and on the baked one (docs/node-image.md), verify's
 #   load not counted (--skip-tags verify), and the bake itself;
-# - verify alone (--tags verify), and a no-op re-run (changed=0, checked);
+# - verify alone (--tags verify), and a no-op re-run (changed=0, checked; it
+#   skips the converged cluster), then the same converging every stage again
+#   (-e atelier_reconverge=true);
 # - the memory the running sandbox holds (each node container's cgroup rss and
 #   shmem, the host's `free` before the nodes and after);
 # - the re-run after a worker's machine was lost, and the rebuild after the
@@ -79,6 +81,14 @@ started=$(date +%s)
 scripts/run.sh inventories/sandbox --skip-tags verify >"$rerun_log" 2>&1 || die "re-run failed (log: $rerun_log)"
 rerun=$(($(date +%s) - started))
 grep -Eq 'changed=[1-9]' "$rerun_log" && die "the re-run changed something (log: $rerun_log)"
+grep -q 'converged before with the same inputs' "$rerun_log" || die "the re-run did not skip the converged cluster (log: $rerun_log)"
+# The same re-run made to converge every stage again (what a re-run cost
+# before playbooks/converged.yml, and what -e atelier_reconverge=true costs).
+started=$(date +%s)
+scripts/run.sh inventories/sandbox --skip-tags verify -e atelier_reconverge=true >"$rerun_log" 2>&1 ||
+  die "the re-run converging every stage failed (log: $rerun_log)"
+reconverge=$(($(date +%s) - started))
+grep -Eq 'changed=[1-9]' "$rerun_log" && die "the re-run converging every stage changed something (log: $rerun_log)"
 
 percent() { echo "$((100 * $1 / $2)) %"; }
 printf '\n%-52s %10s %10s\n' "sandbox cluster (3 nodes, 4 labs, caches warm)" "plain" "baked"
@@ -88,6 +98,7 @@ printf '%-52s %10s %9ss\n' "the bake (builder, install, preload, commit, upload)
 printf '%-52s %10s %9ss\n' "verify alone (--tags verify, hey's load included)" "" "$verify"
 printf '%-52s %10s %9ss\n' "no-op re-run, changed=0 (verify not counted)" "" "$rerun"
 printf '%-52s %10s %10s\n' "re-run / bring-up (target: at most 20 %)" "" "$(percent "$rerun" "$baked_up")"
+printf '%-52s %10s %9ss\n' "no-op re-run converging every stage (reconverge)" "" "$reconverge"
 printf '%-52s %8sMiB\n' "host memory used, before -> after" "$before -> $after"
 for node in "${NODES[@]}"; do
   stats=$(podman exec "$node" cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null \
