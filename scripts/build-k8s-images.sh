@@ -90,7 +90,8 @@ if [ "$mode" = list ]; then
   exit 0
 fi
 
-apt_install podman debootstrap gcc libc6-dev tar
+podman_ready
+apt_install gcc libc6-dev tar
 need_go
 begin_build k8s
 

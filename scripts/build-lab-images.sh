@@ -115,7 +115,8 @@ case $mode in
     ;;
 esac
 
-apt_install podman tar debootstrap
+podman_ready
+apt_install tar
 need_go
 begin_build lab
 

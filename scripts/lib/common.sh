@@ -33,6 +33,41 @@ apt_install() {
   apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# podman_ready: rootful podman with runc and netavark, and a containers.conf
+# that this kind of VM needs; every script that runs podman first calls it.
+# Why the containers.conf: on these VMs the process lacks CAP_SYS_RESOURCE, so
+# podman's default ulimits fail with setrlimit EPERM; and the cgroup v1/v2
+# hybrid layout is refused by crun, so runc is used.
+podman_ready() {
+  # The marker keeps the name of the script that first wrote the file, so a
+  # machine set up before still counts as set up by kube-atelier.
+  local conf=/etc/containers/containers.conf marker="# written by kube-atelier scripts/podman-setup.sh"
+  local nofile nproc pid_max new
+  is_root || die "podman nodes need rootful podman (privileged containers with systemd): run as root"
+  apt_install podman runc netavark aardvark-dns debootstrap iptables uidmap slirp4netns
+
+  if [ -f "$conf" ] && ! grep -qF "$marker" "$conf"; then
+    log "keeping your own $conf (it has no kube-atelier marker)"
+  else
+    nofile=$(ulimit -Hn)
+    nproc=$(ulimit -Hu)
+    pid_max=$(cat /proc/sys/kernel/pid_max)
+    # podman caps nproc at pid_max; asking for more is refused.
+    if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$pid_max" ]; then nproc=$pid_max; fi
+    [ "$nofile" = unlimited ] && nofile=1048576
+    mkdir -p /etc/containers
+    new=$(printf '%s\n' "$marker" '[containers]' 'default_ulimits = [' \
+      "  \"nofile=$nofile:$nofile\"," "  \"nproc=$nproc:$nproc\"," ']' '' \
+      '[network]' 'network_backend = "netavark"' '' '[engine]' 'runtime = "runc"')
+    if [ "$(cat "$conf" 2>/dev/null)" != "$new" ]; then
+      printf '%s\n' "$new" > "$conf"
+      log "wrote $conf"
+    fi
+  fi
+  podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.NetworkBackend}}' >/dev/null \
+    || die "podman does not work here: see 'podman info'"
+}
+
 # The venv lives in the cache, keyed by the Python version and the pins, so a
 # fresh clone on the same machine does not spend minutes reinstalling it;
 # .venv in the checkout links to it.
