@@ -1,7 +1,8 @@
 """Recovery on the sandbox cluster, after the main-job tests and on the same
 cluster (the session's main_job): no run ends green with a node missing; a
 worker whose kubelet belongs to another cluster is reset and joins again; a
-re-run makes a lost worker again and joins it; after the control-plane server
+re-run makes a lost worker again, joins it and brings back the lab whose
+volume was on its disk; after the control-plane server
 is lost, the rebuild of the cluster alone gives three Ready nodes and every
 lab verified, and the learner's card still logs in. The lost machines come
 back from the baked node image (docs/node-image.md), which is what makes
@@ -94,22 +95,44 @@ def test_a_worker_bound_to_another_cluster_is_reset_and_joins_again(main_job):
         assert f"{other} belongs to another cluster" not in output
 
 
-def test_a_rerun_brings_back_a_lost_worker(main_job):
-    """The last worker's machine lost with its disk (its container and
-    containerd volume removed, as a VM deleted): a re-run of the stages up to
-    Kubernetes starts it again from the baked image and joins it; 3 Ready
-    nodes. (The later stages work from the login host, which this loss
-    leaves alone.)"""
-    lost = NODES[2]
+def volume_of(claim: str, namespace: str) -> tuple[str, str]:
+    """A bound claim's volume and the node it lives on (local-path's node affinity)."""
+    volume = kubectl("--namespace", namespace, "get", "persistentvolumeclaim", claim,
+                     "--output", "jsonpath={.spec.volumeName}").stdout.strip()  # fmt: skip
+    node = kubectl("get", "persistentvolume", volume, "--output",
+                   "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0]"
+                   ".matchExpressions[0].values[0]}").stdout.strip()  # fmt: skip
+    return volume, node
+
+
+def test_a_rerun_brings_back_a_lost_worker_and_the_lab_whose_volume_it_held(main_job):
+    """The worker that holds the JupyterHub database's volume loses its
+    machine with its disk (its container and containerd volume removed, as a
+    VM deleted): a re-run of every stage but verify starts it again from the
+    baked image and joins it, 3 Ready nodes. Its old Node goes first, with the
+    volume that lived on its disk: the hub gets a new claim and is Ready again
+    (on the old volume's folder, made anew by the kubelet as root's, it failed
+    to open its database)."""
+    hub_volume, lost = volume_of("hub-db-dir", "jupyterhub")
+    assert lost in NODES[1:], f"hub-db-dir's volume {hub_volume} is on {lost!r}, not on a worker"
     subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "remove", lost], check=True)
-    rerun = run(["scripts/run.sh", "inventories/sandbox", "--tags", "provision,nodes,kubernetes"],
-                timeout=2400)  # fmt: skip
+    rerun = run(["scripts/run.sh", "inventories/sandbox", "--skip-tags", "verify"], timeout=2400)
     output = words(rerun.stdout + rerun.stderr)
     assert rerun.returncode == 0, output[-4000:]
     assert ready_nodes() == ALL_READY
     # A new machine: prepared and joined by this run, not reset as one bound elsewhere.
     assert f"{lost} belongs to another cluster" not in output
     assert recap(rerun.stdout)[lost]["changed"] > 0
+    assert re.search(
+        rf"{lost} was made anew: the data of {hub_volume} \(claims hub-db-dir\)"
+        " was on its old disk",
+        output,
+    ), output[-4000:]
+    # The labs stage waited for the hub to be Ready; it is, on a new volume.
+    assert volume_of("hub-db-dir", "jupyterhub")[0] not in ("", hub_volume)
+    ready = kubectl("--namespace", "jupyterhub", "get", "deployment", "hub",
+                    "--output", "jsonpath={.status.readyReplicas}").stdout.strip()  # fmt: skip
+    assert ready == "1"
 
 
 def test_the_rebuild_gives_three_ready_nodes_every_lab_verified_and_the_same_card(main_job):

@@ -7,9 +7,12 @@ the Kubernetes stage that keep a run from ending green with a node missing:
   of it, and why (never registered, NotReady with the kubelet's message);
 - kubelet_cluster_differences: why a worker's kubelet belongs to another
   cluster (its API endpoint or CA differ from the control plane's), as after
-  the control-plane server was lost and made anew.
+  the control-plane server was lost and made anew;
+- volumes_on_node: the volumes that lived on one node's own disk (a
+  PersistentVolume whose node affinity names that node alone, as
+  local-path's), lost with the node's machine.
 
-Both take what kubectl and the files give (JSON and kubeconfig text) and
+They take what kubectl and the files give (JSON and kubeconfig text) and
 return lines a trainer can act on; nothing here talks to a cluster.
 """
 
@@ -22,18 +25,18 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 
-def _node_items(nodes) -> list[dict]:
-    """The Node objects of `kubectl get nodes -o json` (its text or parsed)."""
-    if isinstance(nodes, str):
+def _items(objects, filter_name: str, kind: str) -> list[dict]:
+    """The objects of a `kubectl get <kind> -o json` list (its text or parsed)."""
+    if isinstance(objects, str):
         try:
-            nodes = json.loads(nodes)
+            objects = json.loads(objects)
         except ValueError as error:
-            raise AnsibleFilterError(f"node_problems: not kubectl's JSON: {error}") from error
-    if isinstance(nodes, dict):
-        nodes = nodes.get("items")
-    if not isinstance(nodes, list):
-        raise AnsibleFilterError("node_problems: expected a NodeList or a list of Nodes")
-    return nodes
+            raise AnsibleFilterError(f"{filter_name}: not kubectl's JSON: {error}") from error
+    if isinstance(objects, dict):
+        objects = objects.get("items")
+    if not isinstance(objects, list):
+        raise AnsibleFilterError(f"{filter_name}: expected a {kind}List or a list of {kind}s")
+    return objects
 
 
 def _ready_condition(node: dict) -> dict | None:
@@ -48,7 +51,8 @@ def node_problems(nodes, expected) -> list[str]:
     it, in the inventory's order; [] when every one is."""
     if isinstance(expected, str) or not isinstance(expected, list):
         raise AnsibleFilterError(f"node_problems: expected a list of host names, got {expected!r}")
-    by_name = {(node.get("metadata") or {}).get("name"): node for node in _node_items(nodes)}
+    nodes = _items(nodes, "node_problems", "Node")
+    by_name = {(node.get("metadata") or {}).get("name"): node for node in nodes}
     problems = []
     for name in expected:
         node = by_name.get(name)
@@ -105,9 +109,53 @@ def kubelet_cluster_differences(kubelet_conf, cluster_info) -> list[str]:
     return differences
 
 
+def _pinned_hosts(volume: dict) -> set[str]:
+    """The host names a volume's required node affinity allows; empty when
+    it allows any node or is not pinned by host name."""
+    terms = (((volume.get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get(
+        "nodeSelectorTerms"
+    ) or []
+    hosts: set[str] = set()
+    for term in terms:
+        expressions = [
+            expression
+            for expression in term.get("matchExpressions") or []
+            if expression.get("key") == "kubernetes.io/hostname"
+            and expression.get("operator") == "In"
+        ]
+        if not expressions:
+            return set()  # a term that any host may match: not one node's disk
+        for expression in expressions:
+            hosts.update(expression.get("values") or [])
+    return hosts
+
+
+def volumes_on_node(volumes, node) -> list[dict]:
+    """The PersistentVolumes of `kubectl get pv -o json` that only `node` can
+    mount (their data was on its disk), each as {volume, namespace, claim}
+    (namespace and claim empty when unbound), sorted by volume name."""
+    if not isinstance(node, str) or not node:
+        raise AnsibleFilterError(f"volumes_on_node: expected a node name, got {node!r}")
+    volumes = _items(volumes, "volumes_on_node", "PersistentVolume")
+    found = []
+    for volume in volumes:
+        if _pinned_hosts(volume) != {node}:
+            continue
+        claim = (volume.get("spec") or {}).get("claimRef") or {}
+        found.append(
+            {
+                "volume": (volume.get("metadata") or {}).get("name", ""),
+                "namespace": claim.get("namespace", ""),
+                "claim": claim.get("name", ""),
+            }
+        )
+    return sorted(found, key=lambda found_volume: found_volume["volume"])
+
+
 class FilterModule:
     def filters(self):
         return {
             "node_problems": node_problems,
             "kubelet_cluster_differences": kubelet_cluster_differences,
+            "volumes_on_node": volumes_on_node,
         }

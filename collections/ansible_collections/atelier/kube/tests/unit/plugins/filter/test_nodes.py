@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.atelier.kube.plugins.filter.nodes import (
     kubelet_cluster_differences,
     node_problems,
+    volumes_on_node,
 )
 
 CA_A = "-----BEGIN CERTIFICATE-----\nMIIBcluster-a\n-----END CERTIFICATE-----\n"
@@ -111,3 +112,73 @@ def test_a_control_plane_made_anew_at_the_same_address_is_told_by_its_ca():
 def test_a_kubeconfig_without_a_cluster_is_refused_saying_which():
     with pytest.raises(AnsibleFilterError, match=r"the worker's kubelet\.conf is not a kubeconfig"):
         kubelet_cluster_differences("clusters: []", kubeconfig("https://10.0.0.5:6443", CA_A))
+
+
+# Two volumes as local-path left them on the sandbox cluster (kubectl get pv
+# -o json, trimmed to the fields read): the hub's database on n3, a learner's
+# claim on n2.
+def local_path_volume(name: str, claim: str, host: str) -> dict:
+    return {
+        "kind": "PersistentVolume",
+        "metadata": {"name": name},
+        "spec": {
+            "claimRef": {"kind": "PersistentVolumeClaim", "name": claim, "namespace": "jupyterhub"},
+            "hostPath": {"path": f"/opt/local-path-provisioner/{name}_jupyterhub_{claim}",
+                         "type": "DirectoryOrCreate"},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [host]},
+            ]}]}},
+            "storageClassName": "local-path",
+        },
+    }  # fmt: skip
+
+
+VOLUMES = {
+    "kind": "List",
+    "items": [
+        local_path_volume("pvc-8168aad1", "hub-db-dir", "demo-c01-n3"),
+        local_path_volume("pvc-7b4682e1", "claim-learner01", "demo-c01-n2"),
+    ],
+}
+
+
+def test_the_volumes_of_a_lost_node_are_those_only_it_can_mount():
+    assert volumes_on_node(json.dumps(VOLUMES), "demo-c01-n3") == [
+        {"volume": "pvc-8168aad1", "namespace": "jupyterhub", "claim": "hub-db-dir"}
+    ]
+    assert volumes_on_node(VOLUMES, "demo-c01-n1") == []
+
+
+def test_a_volume_any_node_may_mount_is_not_one_nodes_disk():
+    network = {"metadata": {"name": "pvc-cinder"}, "spec": {"csi": {"driver": "cinder.csi"}}}
+    zone = local_path_volume("pvc-zone", "data", "demo-c01-n3")
+    zone["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"].append(
+        {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In",
+                               "values": ["nova"]}]}
+    )  # fmt: skip
+    two_hosts = local_path_volume("pvc-two", "shared", "demo-c01-n3")
+    two_hosts["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0][
+        "values"
+    ].append("demo-c01-n2")
+    assert volumes_on_node([network, zone, two_hosts], "demo-c01-n3") == []
+
+
+def test_an_unbound_volume_of_the_node_has_no_claim():
+    volume = local_path_volume("pvc-released", "gone", "demo-c01-n3")
+    del volume["spec"]["claimRef"]
+    assert volumes_on_node([volume], "demo-c01-n3") == [
+        {"volume": "pvc-released", "namespace": "", "claim": ""}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("volumes", "node", "words"),
+    [
+        ("{not json", "demo-c01-n3", "not kubectl's JSON"),
+        ({"items": "nope"}, "demo-c01-n3", "PersistentVolumeList"),
+        (VOLUMES, "", "expected a node name"),
+    ],
+)
+def test_bad_input_names_what_was_expected(volumes, node, words):
+    with pytest.raises(AnsibleFilterError, match=words):
+        volumes_on_node(volumes, node)
