@@ -79,6 +79,7 @@ SETTINGS = {
     "singleuser": {
         "image": "quay.io/jupyterhub/k8s-singleuser-sample:4.4.0",
         "startTimeout": 300,
+        "httpTimeout": 120,
         "memory": {"guarantee": str(256 * 2**20), "limit": str(2**30)},
         "storage": {"capacity": "1Gi", "storageClass": ""},
     },
@@ -96,6 +97,7 @@ def test_the_spawner_gives_each_user_a_claim_mounted_as_home():
     assert (traits["mem_guarantee"], traits["mem_limit"]) == (256 * 2**20, 2**30)
     assert (traits["uid"], traits["fs_gid"], traits["port"]) == (1000, 100, 8888)
     assert traits["cmd"] == ["jupyterhub-singleuser"]
+    assert (traits["start_timeout"], traits["http_timeout"]) == (300, 120)
     # No class named: the cluster's default (KubeSpawner leaves storageClassName out).
     assert "storage_class" not in traits
     named = atelier_hub.spawner_settings(

@@ -84,6 +84,7 @@ def spawner_settings(settings: dict) -> dict:
             "uid": 1000,
             "fs_gid": 100,
             "start_timeout": int(singleuser.get("startTimeout", 300)),
+            "http_timeout": int(singleuser.get("httpTimeout", 30)),
             # Bytes (the role converts the Kubernetes quantities).
             "mem_guarantee": int(singleuser["memory"]["guarantee"]),
             "mem_limit": int(singleuser["memory"]["limit"]),

@@ -43,6 +43,22 @@ def server_state(user_model: dict, server_name: str = "") -> str:
     return f"pending: {server.get('pending') or 'starting'}"
 
 
+def spawn_failure(progress: str) -> str:
+    """The hub's reason for a failed start, from the event stream of
+    GET /hub/api/users/<name>/server/progress once the start has ended
+    (one event, failed, whose message is "Spawn failed: <why>"); '' if none."""
+    for line in progress.splitlines():
+        if not line.startswith("data:"):
+            continue
+        try:
+            event = json.loads(line.split(":", 1)[1])
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("failed"):
+            return str(event.get("message") or "Spawn failed")
+    return ""
+
+
 def notebook(marker: str) -> dict:
     """A one-cell notebook (nbformat 4) whose source is marker."""
     return {

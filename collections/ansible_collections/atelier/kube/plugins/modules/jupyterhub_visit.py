@@ -16,6 +16,8 @@ description:
     logs in (a redirect and the hub's login cookie).
   - Starts the user's server through the hub's REST API (with the login cookie and its XSRF token)
     and waits until the hub reports it ready; the time from login to ready is RV(spawn_seconds).
+    A start the hub gives up (its server pending, then stopped) fails at once with the hub's reason
+    (its progress event, e.g. a server that did not answer within the hub's http_timeout).
   - Asks the server's own API (C(/user/<name>/api/status)) through the proxy, with a token the
     user made for themselves (C(POST /hub/api/users/<name>/tokens)); saves a notebook with its
     contents API; stops the server, starts it again and reads the notebook back (the storage is the
@@ -99,13 +101,16 @@ from ansible_collections.atelier.kube.plugins.module_utils.jupyterhub_probe impo
     notebook,
     notebook_marker,
     server_state,
+    spawn_failure,
 )
 
 
 def wait_for(session, user, want, timeout, interval):
-    """Polls the hub's user model until the server is `want` ('ready' or 'stopped')."""
-    deadline = time.monotonic() + timeout
-    state = "unknown"
+    """Polls the hub's user model until the server is `want` ('ready' or 'stopped').
+    A start the hub gave up (pending, then stopped) fails at once, with the hub's reason."""
+    started = time.monotonic()
+    deadline = started + timeout
+    state, seen_pending = "unknown", False
     while time.monotonic() < deadline:
         status, model = session.json("GET", f"/hub/api/users/{user}")
         if status != 200:
@@ -113,6 +118,14 @@ def wait_for(session, user, want, timeout, interval):
         state = server_state(model)
         if state == want:
             return
+        seen_pending = seen_pending or state.startswith("pending")
+        if want == "ready" and state == "stopped" and seen_pending:
+            _status, progress = session.request("GET", f"/hub/api/users/{user}/server/progress")
+            reason = spawn_failure(progress) or "no reason given"
+            raise ProbeError(
+                f"the hub gave up starting {user}'s server after"
+                f" {round(time.monotonic() - started)} s ({reason})"
+            )
         time.sleep(interval)
     raise ProbeError(f"{user}'s server is not {want} after {timeout} s (last: {state})")
 

@@ -12,6 +12,7 @@ from ansible_collections.atelier.kube.plugins.module_utils.jupyterhub_probe impo
     notebook,
     notebook_marker,
     server_state,
+    spawn_failure,
 )
 
 # The form of JupyterHub 5's login.html, as rendered.
@@ -61,3 +62,30 @@ def test_the_saved_notebook_s_marker_is_read_back():
     assert notebook_marker(listed) == "kube-atelier 42"
     with pytest.raises(ProbeError, match="no first cell"):
         notebook_marker({"content": {"cells": []}})
+
+
+def test_the_hub_s_reason_for_a_failed_start_is_read_from_its_progress():
+    # As JupyterHub 5 sends it once KubeSpawner's start timed out.
+    failed = (
+        'data: {"progress": 100, "failed": true, "message": "Spawn failed: Server at'
+        " http://10.244.1.7:8888/user/learner01/ didn't respond in 30 seconds\"}\n\n"
+    )
+    assert spawn_failure(failed) == (
+        "Spawn failed: Server at http://10.244.1.7:8888/user/learner01/"
+        " didn't respond in 30 seconds"
+    )
+    keepalive_then_failed = ':keepalive\n\ndata: {"progress": 100, "failed": true}\n\n'
+    assert spawn_failure(keepalive_then_failed) == "Spawn failed"
+
+
+@pytest.mark.parametrize(
+    "progress",
+    [
+        'data: {"progress": 100, "ready": true, "message": "Server ready at /user/learner01/"}\n\n',
+        '{"status": 400, "message": "learner01 is not starting..."}',
+        "data: not json\n\n",
+        "",
+    ],
+)
+def test_no_reason_when_the_progress_tells_no_failure(progress):
+    assert spawn_failure(progress) == ""
