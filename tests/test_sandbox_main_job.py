@@ -601,17 +601,6 @@ def test_the_scheduling_reset_then_the_slides_by_hand(main_job):
     scheduling.reset_left_nothing(kubectl)
 
 
-def test_the_jupyterhub_reset_removes_its_namespace_and_keeps_the_storage(main_job):
-    absent = ["--tags", "jupyterhub", "-e", "lab_jupyterhub_state=absent"]
-    reset = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml", *absent],
-                timeout=900)  # fmt: skip
-    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
-    assert kubectl("get", "namespace", "jupyterhub").returncode != 0
-    volumes = kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.namespace}")
-    assert "jupyterhub" not in volumes.stdout.split(), volumes.stdout
-    assert kubectl("get", "storageclass", "local-path").returncode == 0
-
-
 def test_no_learner_password_in_the_output(main_job):
     passwords = [
         path.read_text().split(" salt=")[0]

@@ -2,7 +2,7 @@
 cluster (the session's main_job): no run ends green with a node missing; a
 worker whose kubelet belongs to another cluster is reset and joins again; a
 re-run makes a lost worker again, joins it and brings back the lab whose
-volume was on its disk; after the control-plane server
+volume was on its disk (then that lab's reset); after the control-plane server
 is lost, the rebuild of the cluster alone gives three Ready nodes and every
 lab verified, and the learner's card still logs in. The lost machines come
 back from the baked node image (docs/node-image.md), which is what makes
@@ -113,6 +113,10 @@ def test_a_rerun_brings_back_a_lost_worker_and_the_lab_whose_volume_it_held(main
     volume that lived on its disk: the hub gets a new claim and is Ready again
     (on the old volume's folder, made anew by the kubelet as root's, it failed
     to open its database)."""
+    if not volume_of("hub-db-dir", "jupyterhub")[0]:  # the lab reset (run alone, this test)
+        applied = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
+                       "--tags", "jupyterhub"], timeout=900)  # fmt: skip
+        assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
     hub_volume, lost = volume_of("hub-db-dir", "jupyterhub")
     assert lost in NODES[1:], f"hub-db-dir's volume {hub_volume} is on {lost!r}, not on a worker"
     subprocess.run([str(ROOT / "scripts/sandbox-nodes.sh"), "remove", lost], check=True)
@@ -133,6 +137,20 @@ def test_a_rerun_brings_back_a_lost_worker_and_the_lab_whose_volume_it_held(main
     ready = kubectl("--namespace", "jupyterhub", "get", "deployment", "hub",
                     "--output", "jsonpath={.status.readyReplicas}").stdout.strip()  # fmt: skip
     assert ready == "1"
+
+
+# The lab's reset here, not among the main job's labs: the lost worker's
+# test above needs the hub's volume, and the rebuild below makes every lab
+# again.
+def test_the_jupyterhub_reset_removes_its_namespace_and_keeps_the_storage(main_job):
+    absent = ["--tags", "jupyterhub", "-e", "lab_jupyterhub_state=absent"]
+    reset = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml", *absent],
+                timeout=900)  # fmt: skip
+    assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
+    assert kubectl("get", "namespace", "jupyterhub").returncode != 0
+    volumes = kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.namespace}")
+    assert "jupyterhub" not in volumes.stdout.split(), volumes.stdout
+    assert kubectl("get", "storageclass", "local-path").returncode == 0
 
 
 def test_the_rebuild_gives_three_ready_nodes_every_lab_verified_and_the_same_card(main_job):
