@@ -12,6 +12,8 @@ machines."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 import subprocess
 
@@ -90,9 +92,32 @@ def test_a_worker_bound_to_another_cluster_is_reset_and_joins_again(main_job):
     stale = STALE_BRIDGE_ADDRESS.split("/", maxsplit=1)[0]
     assert stale not in on_node(elsewhere, "ip", "-o", "address").stdout
     wait_for(lambda: ready_nodes() == ALL_READY, "3 Ready nodes", timeout=300)
+    # Registered again, the Node may have another pod range: the pods of the
+    # old one were made anew, none kept an address outside it.
+    wait_for(lambda: not stale_pod_addresses(elsewhere), f"no stale pod address on {elsewhere}",
+             timeout=300)  # fmt: skip
     # Only that worker was: the others kept their kubelet.
     for other in (NODES[0], NODES[2]):
         assert f"{other} belongs to another cluster" not in output
+
+
+def stale_pod_addresses(node: str) -> list[str]:
+    """The pods on node (not on its host network) whose address is outside
+    the node's pod range; ['no pod range'] while it has none."""
+    cidr = kubectl("get", "node", node, "--output", "jsonpath={.spec.podCIDR}").stdout.strip()
+    if not cidr:
+        return ["no pod range"]
+    on_node_only = f"spec.nodeName={node}"
+    listed = kubectl("get", "pods", "--all-namespaces", "--field-selector", on_node_only,
+                     "--output", "json")  # fmt: skip
+    pods = json.loads(listed.stdout)["items"]
+    return [
+        f"{pod['metadata']['name']} {pod['status']['podIP']} (range {cidr})"
+        for pod in pods
+        if not pod["spec"].get("hostNetwork")
+        and pod["status"].get("podIP")
+        and ipaddress.ip_address(pod["status"]["podIP"]) not in ipaddress.ip_network(cidr)
+    ]
 
 
 def volume_of(claim: str, namespace: str) -> tuple[str, str]:
