@@ -338,6 +338,12 @@ def test_a_learner_without_a_key_logs_in_with_the_cards_credentials(main_job):
     assert login.stdout.split() == ["learner01", *(f"node/{node}" for node in NODES)]
 
 
+def labs_playbook(*args: str) -> subprocess.CompletedProcess:
+    """playbooks/labs.yml on the sandbox cohort, with args (tags, extra vars)."""
+    return run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml", *args],
+               timeout=900)  # fmt: skip
+
+
 def the_learners_card() -> dict:
     """learner01's login card, as playbooks/cards.yml prints it now."""
     cards = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/cards.yml"])
@@ -521,8 +527,7 @@ def test_a_full_rerun_skips_the_converged_cluster_until_a_stage_runs_alone(main_
     (playbooks/converged.yml). A run of one stage (here one lab's) may change
     what that run left: it forgets the cluster's record, and the next full run
     converges the cluster again, changing nothing more, then skips it."""
-    one_lab = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
-                   "--tags", "scheduling"], timeout=900)  # fmt: skip
+    one_lab = labs_playbook("--tags", "scheduling")
     assert one_lab.returncode == 0, one_lab.stdout[-3000:] + one_lab.stderr[-3000:]
     assert on_node(NODES[0], "test", "-e", "/var/lib/kube-atelier/converged.json").returncode != 0
     full = ["scripts/run.sh", "inventories/sandbox", "--skip-tags", "verify"]
@@ -549,8 +554,7 @@ def test_the_custom_metric_hpa_scales_out_under_load(main_job):
     pod) in place of the CPU/memory one: verify's hey load scales podinfo out
     on the custom metric alone."""
     custom = ["-e", "lab_autoscaling_hpa=custom"]
-    applied = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
-                   "--tags", "autoscaling", *custom], timeout=900)  # fmt: skip
+    applied = labs_playbook("--tags", "autoscaling", *custom)
     assert applied.returncode == 0, applied.stdout[-3000:]
     hpa = json.loads(kubectl("get", "hpa", "podinfo", "-o", "json").stdout)
     assert [m["pods"]["metric"]["name"] for m in hpa["spec"]["metrics"]] == ["http_requests"]
@@ -573,8 +577,7 @@ def test_the_custom_metric_hpa_scales_out_under_load(main_job):
 
 
 def test_the_lab_reset_leaves_nothing_of_the_lab(main_job):
-    reset = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
-                 "-e", "lab_autoscaling_state=absent"], timeout=900)  # fmt: skip
+    reset = labs_playbook("-e", "lab_autoscaling_state=absent")
     assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
     kinds = (
         "deployments,services,configmaps,serviceaccounts,hpa,"
@@ -591,8 +594,7 @@ def test_the_scheduling_reset_then_the_slides_by_hand(main_job):
     """The lab's Reset, then learner01 follows the slides from their materials
     on the emptied cluster, and their own Reset leaves it as empty."""
     absent = ["--tags", "scheduling", "-e", "lab_scheduling_state=absent"]
-    reset = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml", *absent],
-                timeout=900)  # fmt: skip
+    reset = labs_playbook(*absent)
     assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
     scheduling.reset_left_nothing(kubectl)
     scheduling.learner_runs_the_slides(

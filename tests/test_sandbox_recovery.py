@@ -22,6 +22,7 @@ from conftest import ROOT, run, wait_for
 from test_sandbox_main_job import (
     NODES,
     kubectl,
+    labs_playbook,
     log_in_with,
     on_node,
     ready_nodes,
@@ -139,8 +140,7 @@ def test_a_rerun_brings_back_a_lost_worker_and_the_lab_whose_volume_it_held(main
     (on the old volume's folder, made anew by the kubelet as root's, it failed
     to open its database)."""
     if not volume_of("hub-db-dir", "jupyterhub")[0]:  # the lab reset (run alone, this test)
-        applied = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml",
-                       "--tags", "jupyterhub"], timeout=900)  # fmt: skip
+        applied = labs_playbook("--tags", "jupyterhub")
         assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
     hub_volume, lost = volume_of("hub-db-dir", "jupyterhub")
     assert lost in NODES[1:], f"hub-db-dir's volume {hub_volume} is on {lost!r}, not on a worker"
@@ -171,8 +171,7 @@ def test_a_rerun_brings_back_a_lost_worker_and_the_lab_whose_volume_it_held(main
 # again.
 def test_the_jupyterhub_reset_removes_its_namespace_and_keeps_the_storage(main_job):
     absent = ["--tags", "jupyterhub", "-e", "lab_jupyterhub_state=absent"]
-    reset = run(["ansible-playbook", "-i", "inventories/sandbox", "playbooks/labs.yml", *absent],
-                timeout=900)  # fmt: skip
+    reset = labs_playbook(*absent)
     assert reset.returncode == 0, reset.stdout[-3000:] + reset.stderr[-3000:]
     assert kubectl("get", "namespace", "jupyterhub").returncode != 0
     volumes = kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.namespace}")
